@@ -246,12 +246,12 @@ func TestValidate(t *testing.T) {
 	ok := func(ctx context.Context, t *conformance.T) {}
 	s := &conformance.Suite{Name: "p", Profiles: []conformance.Profile{{Name: "a"}}, Cases: []conformance.Case{
 		mkCase("p/1/1", conformance.Must, ok),
-		mkCase("p/1/1", conformance.Must, ok),          // duplicate
-		mkCase("q/1/1", conformance.Must, ok),          // wrong protocol
-		mkCase("p/1", conformance.Must, ok),            // no section
+		mkCase("p/1/1", conformance.Must, ok),           // duplicate
+		mkCase("q/1/1", conformance.Must, ok),           // wrong protocol
+		mkCase("p/1", conformance.Must, ok),             // no section
 		{ID: "p/2/1", Level: conformance.Must, Run: ok}, // no title, no requirement
-		mkCase("p/2/2", 0, ok),                         // no level
-		mkCase("p/2/3", conformance.Must, nil),         // no Run
+		mkCase("p/2/2", 0, ok),                          // no level
+		mkCase("p/2/3", conformance.Must, nil),          // no Run
 		{ID: "p/2/4", Title: "t", Requirement: "r", Level: conformance.Must, Run: ok, Profiles: []string{"b"}},
 	}}
 	err := s.Validate()
