@@ -1,0 +1,57 @@
+package bhttp
+
+// Request control data rules: RFC 9292 §3.4 defers to RFC 9113 §8.3.1 for
+// :method, :scheme, :authority and :path. Only CONNECT may leave scheme and
+// path empty; authority may always be empty (RFC 9292 encodes an omitted
+// :authority as zero length).
+
+func checkControl[T ~string | ~[]byte](method, scheme, authority, path T) (err error, what string) {
+	if len(method) == 0 {
+		return ErrMethod, "method"
+	}
+	for i := 0; i < len(method); i++ {
+		if !isTchar(method[i]) {
+			return ErrMethod, "method"
+		}
+	}
+	connect := string(method) == "CONNECT"
+	if len(scheme) == 0 {
+		if !connect {
+			return ErrScheme, "scheme"
+		}
+	} else {
+		if !isAlpha(scheme[0]) {
+			return ErrScheme, "scheme"
+		}
+		for i := 1; i < len(scheme); i++ {
+			if c := scheme[i]; !isAlpha(c) && !('0' <= c && c <= '9') && c != '+' && c != '-' && c != '.' {
+				return ErrScheme, "scheme"
+			}
+		}
+	}
+	web := string(scheme) == "http" || string(scheme) == "https"
+	for i := 0; i < len(authority); i++ {
+		c := authority[i]
+		if !isVisibleASCII(c) || c == '/' || c == '?' || c == '#' || (web && c == '@') {
+			return ErrAuthority, "authority"
+		}
+	}
+	if len(path) == 0 {
+		if !connect {
+			return ErrPath, "path"
+		}
+	} else if web && path[0] != '/' && string(path) != "*" {
+		return ErrPath, "path"
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; !isVisibleASCII(c) || c == '#' {
+			return ErrPath, "path"
+		}
+	}
+	return nil, ""
+}
+
+func isAlpha(c byte) bool         { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isVisibleASCII(c byte) bool  { return 0x21 <= c && c <= 0x7e }
+func isFinalStatus(s uint64) bool { return 200 <= s && s <= 599 }
+func isInfoStatus(s uint64) bool  { return 100 <= s && s <= 199 }
