@@ -5,27 +5,27 @@ package bhttp
 // path empty; authority may always be empty (RFC 9292 encodes an omitted
 // :authority as zero length).
 
-func checkControl[T ~string | ~[]byte](method, scheme, authority, path T) (err error, what string) {
+func checkControl[T ~string | ~[]byte](method, scheme, authority, path T) (what string, err error) {
 	if len(method) == 0 {
-		return ErrMethod, "method"
+		return "method", ErrMethod
 	}
 	for i := 0; i < len(method); i++ {
 		if !isTchar(method[i]) {
-			return ErrMethod, "method"
+			return "method", ErrMethod
 		}
 	}
 	connect := string(method) == "CONNECT"
 	if len(scheme) == 0 {
 		if !connect {
-			return ErrScheme, "scheme"
+			return "scheme", ErrScheme
 		}
 	} else {
 		if !isAlpha(scheme[0]) {
-			return ErrScheme, "scheme"
+			return "scheme", ErrScheme
 		}
 		for i := 1; i < len(scheme); i++ {
 			if c := scheme[i]; !isAlpha(c) && !('0' <= c && c <= '9') && c != '+' && c != '-' && c != '.' {
-				return ErrScheme, "scheme"
+				return "scheme", ErrScheme
 			}
 		}
 	}
@@ -33,22 +33,22 @@ func checkControl[T ~string | ~[]byte](method, scheme, authority, path T) (err e
 	for i := 0; i < len(authority); i++ {
 		c := authority[i]
 		if !isVisibleASCII(c) || c == '/' || c == '?' || c == '#' || (web && c == '@') {
-			return ErrAuthority, "authority"
+			return "authority", ErrAuthority
 		}
 	}
 	if len(path) == 0 {
 		if !connect {
-			return ErrPath, "path"
+			return "path", ErrPath
 		}
 	} else if web && path[0] != '/' && string(path) != "*" {
-		return ErrPath, "path"
+		return "path", ErrPath
 	}
 	for i := 0; i < len(path); i++ {
 		if c := path[i]; !isVisibleASCII(c) || c == '#' {
-			return ErrPath, "path"
+			return "path", ErrPath
 		}
 	}
-	return nil, ""
+	return "", nil
 }
 
 func isAlpha(c byte) bool         { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -42,6 +42,7 @@ type decoder struct {
 	base  int64 // offset of b[0] in the message
 	spans []fieldSpan
 	infos []infoSpan
+	ninfo int // informational responses seen, for MaxInformational
 }
 
 type span struct{ off, n int }
@@ -71,7 +72,7 @@ func putDecoder(d *decoder) {
 
 func (d *decoder) reset(b []byte, base int64, lim Limits) {
 	d.lim, d.b, d.off, d.base = lim, b, 0, base
-	d.spans, d.infos = d.spans[:0], d.infos[:0]
+	d.spans, d.infos, d.ninfo = d.spans[:0], d.infos[:0], 0
 }
 
 func (d *decoder) errAt(err error, what string, off int) error {
@@ -139,7 +140,7 @@ func (d *decoder) control() (ctl [4]span, err error) {
 		d.off += n
 	}
 	b := func(s span) []byte { return d.b[s.off : s.off+s.n] }
-	if err, what := checkControl(b(ctl[0]), b(ctl[1]), b(ctl[2]), b(ctl[3])); err != nil {
+	if what, err := checkControl(b(ctl[0]), b(ctl[1]), b(ctl[2]), b(ctl[3])); err != nil {
 		return ctl, d.errAt(err, what, start)
 	}
 	return ctl, nil
@@ -218,7 +219,7 @@ func (d *decoder) lines(kind sectionKind, end int, terminated bool) error {
 			return err
 		}
 		nb, vb := d.b[name.off:name.off+name.n], d.b[value.off:value.off+value.n]
-		if err, inValue := checkField(&st, nb, vb); err != nil {
+		if inValue, err := checkField(&st, nb, vb); err != nil {
 			at := name.off
 			if inValue {
 				at = value.off
@@ -410,7 +411,7 @@ func (d *decoder) status(indeterminate bool) (status int, final bool, err error)
 		return int(v), true, nil
 	case !isInfoStatus(v):
 		return 0, false, d.errAt(ErrStatus, "status code", start)
-	case len(d.infos) >= d.lim.MaxInformational:
+	case d.ninfo >= d.lim.MaxInformational:
 		return 0, false, d.errAt(ErrTooManyInformational, "informational response", start)
 	}
 	s, e, err := d.section(infoSection, indeterminate)
@@ -418,5 +419,6 @@ func (d *decoder) status(indeterminate bool) (status int, final bool, err error)
 		return 0, false, err
 	}
 	d.infos = append(d.infos, infoSpan{int(v), s, e})
+	d.ninfo++
 	return int(v), false, nil
 }

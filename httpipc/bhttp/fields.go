@@ -109,41 +109,41 @@ type fieldState struct {
 // checkField applies the RFC 9292 §3.6 and §6 rules (by way of RFC 9113
 // §8.2.1) to one field line. It returns the sentinel and whether the fault
 // is in the value (rather than the name).
-func checkField[T ~string | ~[]byte](st *fieldState, name, value T) (err error, inValue bool) {
+func checkField[T ~string | ~[]byte](st *fieldState, name, value T) (inValue bool, err error) {
 	if len(name) == 0 {
-		return ErrEmptyFieldName, false
+		return false, ErrEmptyFieldName
 	}
 	body := name
 	pseudo := name[0] == ':'
 	if pseudo {
 		body = name[1:]
 		if len(body) == 0 {
-			return ErrFieldName, false
+			return false, ErrFieldName
 		}
 	}
 	for i := 0; i < len(body); i++ {
 		if !isLowerTchar(body[i]) {
-			return ErrFieldName, false
+			return false, ErrFieldName
 		}
 	}
 	if pseudo {
 		switch string(name) {
 		case ":method", ":scheme", ":authority", ":path", ":status":
-			return ErrReservedPseudoField, false
+			return false, ErrReservedPseudoField
 		}
 		if st.kind == trailerSection {
-			return ErrPseudoFieldInTrailer, false
+			return false, ErrPseudoFieldInTrailer
 		}
 		if st.sawRegular {
-			return ErrPseudoFieldOrder, false
+			return false, ErrPseudoFieldOrder
 		}
 	} else {
 		st.sawRegular = true
 	}
 	if !validValue(value) {
-		return ErrFieldValue, true
+		return true, ErrFieldValue
 	}
-	return nil, false
+	return false, nil
 }
 
 // validValue reports whether v is a field value RFC 9113 §8.2.1 accepts: no
@@ -189,7 +189,7 @@ func isTchar(c byte) bool { return lowerTchar[c] || ('A' <= c && c <= 'Z') }
 func validateFields(fs Fields, kind sectionKind) error {
 	st := fieldState{kind: kind}
 	for _, f := range fs {
-		if err, inValue := checkField(&st, f.Name, f.Value); err != nil {
+		if inValue, err := checkField(&st, f.Name, f.Value); err != nil {
 			return newErr(err, fieldWhat(kind, f.Name, inValue), -1)
 		}
 	}

@@ -29,7 +29,7 @@ type Request struct {
 // section and the content are written, empty or not. It returns dst
 // unchanged and an *Error if r is not a valid message.
 func AppendRequest(dst []byte, r *Request) ([]byte, error) {
-	if err, what := checkControl(r.Method, r.Scheme, r.Authority, r.Path); err != nil {
+	if what, err := checkControl(r.Method, r.Scheme, r.Authority, r.Path); err != nil {
 		return dst, newErr(err, what, -1)
 	}
 	if err := validateFields(r.Header, headerSection); err != nil {

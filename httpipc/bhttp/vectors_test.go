@@ -16,17 +16,17 @@ type vectorJSON struct {
 	Len     int    `json:"len"`
 	Hex     string `json:"hex"`
 	Decoded struct {
-		Framing       int               `json:"framing"`
-		Method        string            `json:"method"`
-		Scheme        string            `json:"scheme"`
-		Authority     string            `json:"authority"`
-		Path          string            `json:"path"`
-		Informational [][2]any          `json:"informational"`
-		Status        int               `json:"status"`
-		Headers       [][2]string       `json:"headers"`
-		Content       string            `json:"content"`
-		Trailers      [][2]string       `json:"trailers"`
-		Padding       int               `json:"padding"`
+		Framing       int         `json:"framing"`
+		Method        string      `json:"method"`
+		Scheme        string      `json:"scheme"`
+		Authority     string      `json:"authority"`
+		Path          string      `json:"path"`
+		Informational [][2]any    `json:"informational"`
+		Status        int         `json:"status"`
+		Headers       [][2]string `json:"headers"`
+		Content       string      `json:"content"`
+		Trailers      [][2]string `json:"trailers"`
+		Padding       int         `json:"padding"`
 	} `json:"decoded"`
 }
 
@@ -128,5 +128,64 @@ func TestVectors(t *testing.T) {
 				t.Fatalf("re-encoded\n%x\nwant\n%x", got, b)
 			}
 		})
+	}
+}
+
+func mustVector(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "rfc9292", name+".bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestVectorsStream decodes every figure through the streaming readers,
+// byte by byte, and expects what DecodeRequest/DecodeResponse give.
+func TestVectorsStream(t *testing.T) {
+	for name, v := range loadVectors(t) {
+		b, _ := hex.DecodeString(v.Hex)
+		if v.Decoded.Framing%2 == 0 {
+			want, err1 := DecodeRequest(b, Limits{})
+			got, err2 := streamRequest(b, Limits{})
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: stream %+v, %v; want %+v, %v", name, got, err2, want, err1)
+			}
+		} else {
+			want, err1 := DecodeResponse(b, Limits{})
+			got, err2 := streamResponse(b, Limits{})
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: stream %+v, %v; want %+v, %v", name, got, err2, want, err1)
+			}
+		}
+	}
+}
+
+// TestVectorsTruncation checks RFC 9292 §5.1: dropping up to 2 (Figure 8)
+// or 12 (Figure 9) trailing bytes keeps the meaning; dropping one more
+// cuts into the header section and is invalid.
+func TestVectorsTruncation(t *testing.T) {
+	for name, maxCut := range map[string]int{"fig_known_length_request": 2, "fig_indeterminate_length_request": 12} {
+		b := mustVector(t, name)
+		full, err := DecodeRequest(b, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cut := 1; cut <= maxCut+1; cut++ {
+			r, err := DecodeRequest(b[:len(b)-cut], Limits{})
+			if cut > maxCut {
+				if !isSentinel(err, ErrTruncated) {
+					t.Errorf("%s cut %d: err %v, want ErrTruncated", name, cut, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s cut %d: %v", name, cut, err)
+			}
+			r.Padding = full.Padding
+			if !reflect.DeepEqual(r, full) {
+				t.Errorf("%s cut %d: %+v", name, cut, r)
+			}
+		}
 	}
 }

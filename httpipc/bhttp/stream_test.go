@@ -1,0 +1,122 @@
+package bhttp
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"testing/iotest"
+)
+
+// streamRequest decodes b through a RequestReader, one byte per Read from
+// the underlying reader, so every element crosses read boundaries.
+func streamRequest(b []byte, lim Limits) (*Request, error) {
+	rr := NewRequestReader(iotest.OneByteReader(bytes.NewReader(b)), lim)
+	r, err := rr.Head()
+	if err != nil {
+		return nil, err
+	}
+	if r.Body, err = io.ReadAll(rr); err != nil {
+		return nil, err
+	}
+	if len(r.Body) == 0 {
+		r.Body = nil
+	}
+	if r.Trailer, err = rr.Trailer(); err != nil {
+		return nil, err
+	}
+	r.Padding = rr.padding
+	return r, nil
+}
+
+func streamResponse(b []byte, lim Limits) (*Response, error) {
+	rr := NewResponseReader(iotest.OneByteReader(bytes.NewReader(b)), lim)
+	r, err := rr.Head()
+	if err != nil {
+		return nil, err
+	}
+	if r.Body, err = io.ReadAll(rr); err != nil {
+		return nil, err
+	}
+	if len(r.Body) == 0 {
+		r.Body = nil
+	}
+	if r.Trailer, err = rr.Trailer(); err != nil {
+		return nil, err
+	}
+	r.Padding = rr.padding
+	return r, nil
+}
+
+// TestStreamHeadBeforeBody shows the head is available while the content
+// has not arrived yet: the reader is fed through a pipe that has only
+// delivered the head when Head returns.
+func TestStreamHeadBeforeBody(t *testing.T) {
+	msg, err := AppendRequest(nil, &Request{Indeterminate: true, Method: "POST", Scheme: "https",
+		Path: "/up", Header: Fields{{"content-type", "text/plain"}}, Body: []byte("hello"),
+		Trailer: Fields{{"x-sum", "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	headLen := bytes.Index(msg, []byte("plain")) + len("plain") + 1
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(msg[:headLen])
+		pw.Write(msg[headLen:])
+		pw.Close()
+	}()
+	rr := NewRequestReader(pr, Limits{})
+	r, err := rr.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != "POST" || r.Header.Get("Content-Type") != "text/plain" || r.Body != nil {
+		t.Fatalf("head = %+v", r)
+	}
+	if _, err := rr.Trailer(); err != nil { // drains the body first
+		t.Fatal(err)
+	}
+	if tr, _ := rr.Trailer(); tr.Get("x-sum") != "1" {
+		t.Fatalf("trailer = %v", tr)
+	}
+	if n, err := rr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("Read after trailer = %d, %v", n, err)
+	}
+}
+
+// TestStreamGot1xx checks informational responses reach Got1xx in order,
+// before Head returns the final response.
+func TestStreamGot1xx(t *testing.T) {
+	b := mustVector(t, "fig_indeterminate_length_response")
+	rr := NewResponseReader(bytes.NewReader(b), Limits{})
+	var got []int
+	rr.Got1xx = func(in InfoResponse) error { got = append(got, in.Status); return nil }
+	r, err := rr.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != 102 || got[1] != 103 || r.Status != 200 || len(r.Informational) != 2 {
+		t.Fatalf("got1xx %v, head %+v", got, r)
+	}
+	body, err := io.ReadAll(rr)
+	if err != nil || string(body) != "Hello World! My content includes a trailing CRLF.\r\n" {
+		t.Fatalf("body %q, %v", body, err)
+	}
+}
+
+// TestStreamLateError checks that an error after the head comes back from
+// Read, is sticky, and is never io.EOF.
+func TestStreamLateError(t *testing.T) {
+	b := mustVector(t, "fig_indeterminate_length_response")
+	b = b[:len(b)-10] // cut inside the content chunk
+	rr := NewResponseReader(bytes.NewReader(b), Limits{})
+	if _, err := rr.Head(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := io.ReadAll(rr)
+	if !isSentinel(err, ErrTruncated) {
+		t.Fatalf("ReadAll err = %v, want ErrTruncated", err)
+	}
+	if _, err2 := rr.Trailer(); err2 != err {
+		t.Fatalf("Trailer err = %v, want the same sticky %v", err2, err)
+	}
+}
