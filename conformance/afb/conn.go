@@ -1,0 +1,624 @@
+package afb
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/internal/wsconn"
+)
+
+// The plumbing every case shares: where the target is, one HTTP request
+// on a fresh connection, one WebSocket connection, and a decoded reply.
+// Replies are checked with encoding/json and raw byte scans, never with the
+// afbproto codec, so a codec bug cannot hide a server bug.
+
+// maxBody bounds what a case reads of any HTTP body or WebSocket message.
+const maxBody = 64 << 10
+
+// subprotocol is the only WebSocket subprotocol afb-daemon speaks.
+const subprotocol = "x-afb-ws-json1"
+
+// root returns the target URL parsed, without a trailing slash.
+func root(t *conformance.T) *url.URL {
+	u, err := url.Parse(strings.TrimRight(t.URL(), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		t.Errorf("TARGET %q is not an http:// URL of the API root, like http://127.0.0.1:1234/api", t.URL())
+	}
+	if u.Path == "" {
+		t.Errorf("TARGET %q has no API root path (afb-daemon's --rootapi, usually /api)", t.URL())
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u
+}
+
+// apiURL returns the URL of path (e.g. "hello/ping") under the API root,
+// with query q.
+func apiURL(t *conformance.T, path string, q url.Values) string {
+	u := root(t)
+	s := u.String() + "/" + path
+	if len(q) > 0 {
+		s += "?" + q.Encode()
+	}
+	return s
+}
+
+// cookieName is the session cookie's name, x-afb-uuid-<PORT>.
+func cookieName(t *conformance.T) string {
+	port := t.Param("port")
+	if port == "" {
+		u := root(t)
+		port = u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+	}
+	return "x-afb-uuid-" + port
+}
+
+// token returns the target's initial token (the token param).
+func token(t *conformance.T) string { return t.Param("token") }
+
+// needToken skips a case that needs a token the target rejects: with an
+// empty initial token every token is accepted.
+func needToken(t *conformance.T) {
+	if token(t) == "" {
+		t.Skipf("the token param is empty: an empty session token accepts any token, so a rejection cannot be observed")
+	}
+}
+
+// newID returns a random hex string, for uuids, event names and tags that
+// must not collide with other cases running at the same time.
+func newID(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+// response is one HTTP response, body read (bounded).
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// cookie returns the Set-Cookie of the session cookie, or nil.
+func (r *response) cookie(t *conformance.T) *http.Cookie {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == cookieName(t) {
+			return c
+		}
+	}
+	return nil
+}
+
+// request is one HTTP request to the target.
+type request struct {
+	Method string      // "" means GET
+	Path   string      // under the API root, e.g. "hello/ping"; "" is the root itself
+	Query  url.Values  // encoded as the query string
+	RawURL string      // overrides Path and Query: a full URL
+	Header http.Header // extra headers
+	Type   string      // Content-Type of Body
+	Body   []byte
+}
+
+// dialer dials TCP and remembers whether the connection was made, so a
+// failure to reach the target (Error) can be told from a broken answer
+// (Fail).
+type dialer struct{ connected bool }
+
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	c, err := nd.DialContext(ctx, network, addr)
+	if err == nil {
+		d.connected = true
+	}
+	return c, err
+}
+
+// do sends req on a fresh connection and reads the response. It ends the
+// case with Error when the target cannot be reached and with Fail when it
+// accepted the connection but gave no valid HTTP response.
+func do(ctx context.Context, t *conformance.T, req request) *response {
+	u := req.RawURL
+	if u == "" {
+		u = apiURL(t, req.Path, req.Query)
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, u, body)
+	t.Check(err, "building the request")
+	for k, v := range req.Header {
+		hr.Header[k] = v
+	}
+	if req.Type != "" {
+		hr.Header.Set("Content-Type", req.Type)
+	}
+	d := &dialer{}
+	client := &http.Client{
+		Transport: &http.Transport{DialContext: d.dial, DisableKeepAlives: true, DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	defer client.CloseIdleConnections()
+	line := method + " " + hr.URL.RequestURI()
+	for _, k := range []string{"Cookie", "X-Afb-Uuid", "X-Afb-Token", "X-Afb-Reqid", "Content-Type"} {
+		if v := hr.Header.Get(k); v != "" {
+			line += " [" + k + ": " + v + "]"
+		}
+	}
+	if req.Body != nil {
+		line += " " + string(req.Body)
+	}
+	t.Sent("%s", line)
+	resp, err := client.Do(hr)
+	if err != nil {
+		if !d.connected {
+			t.Errorf("cannot reach the target: %v", err)
+		}
+		t.Notef("%v", err)
+		if ctx.Err() != nil {
+			t.Failf("an HTTP response", "no response before the case timeout")
+		}
+		t.Failf("an HTTP response", "no valid HTTP response: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	r := &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	t.Received("HTTP %d%s %s", resp.StatusCode, cookieNote(resp), b)
+	if err != nil {
+		t.Failf("a complete response body", "reading the body failed: %v", err)
+	}
+	return r
+}
+
+func cookieNote(resp *http.Response) string {
+	if v := resp.Header.Values("Set-Cookie"); len(v) > 0 {
+		return " [Set-Cookie: " + strings.Join(v, " | ") + "]"
+	}
+	return ""
+}
+
+// call sends req and decodes the body as an afb reply; a body that is not
+// one fails the case.
+func call(ctx context.Context, t *conformance.T, req request) (*response, *reply) {
+	r := do(ctx, t, req)
+	if r.Status != http.StatusOK && len(r.Body) == 0 {
+		t.Failf("an afb-reply JSON object", "HTTP %d with an empty body", r.Status)
+	}
+	rep, err := parseReply(r.Body)
+	if err != nil {
+		t.Failf("an afb-reply JSON object", "%v: %.200q", err, r.Body)
+	}
+	return r, rep
+}
+
+// ---------------------------------------------------------------------------
+// Replies
+
+// reply is a decoded afb-reply object (spec §2.1).
+type reply struct {
+	Raw      []byte
+	Members  []string                   // top-level member names, in wire order
+	Obj      map[string]json.RawMessage // top-level members
+	Req      map[string]json.RawMessage // members of "request"
+	ReqOrder []string                   // request member names, in wire order
+	Status   string
+	Info     string
+}
+
+// parseReply decodes raw as an afb-reply object.
+func parseReply(raw []byte) (*reply, error) {
+	r := &reply{Raw: raw}
+	var err error
+	if r.Members, err = memberOrder(raw); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &r.Obj); err != nil {
+		return nil, err
+	}
+	if jt := str(r.Obj["jtype"]); jt != "afb-reply" {
+		return nil, fmt.Errorf(`"jtype" is %s, not "afb-reply"`, orMissing(r.Obj["jtype"]))
+	}
+	rq, ok := r.Obj["request"]
+	if !ok {
+		return nil, errors.New(`no "request" member`)
+	}
+	if r.ReqOrder, err = memberOrder(rq); err != nil {
+		return nil, fmt.Errorf(`"request": %w`, err)
+	}
+	if err := json.Unmarshal(rq, &r.Req); err != nil {
+		return nil, fmt.Errorf(`"request": %w`, err)
+	}
+	if _, ok := r.Req["status"]; !ok {
+		return nil, errors.New(`no "request.status" member`)
+	}
+	r.Status, r.Info = str(r.Req["status"]), str(r.Req["info"])
+	return r, nil
+}
+
+// has reports whether request has member name.
+func (r *reply) has(name string) bool { _, ok := r.Req[name]; return ok }
+
+// get returns request member name as a string ("" when absent or not a
+// string).
+func (r *reply) get(name string) string { return str(r.Req[name]) }
+
+// brief is the reply for an "actual" line.
+func (r *reply) brief() string { return fmt.Sprintf("%.300s", r.Raw) }
+
+// args returns the arguments the hello binding's ping verb saw: its info
+// text is "Ping Binder Daemon tag=... count=N query=<JSON>".
+func (r *reply) args(t *conformance.T) json.RawMessage {
+	i := strings.Index(r.Info, "query=")
+	if i < 0 {
+		t.Failf(`hello/ping info "... query=<the arguments as JSON>"`, "info %q", r.Info)
+	}
+	q := strings.TrimSpace(r.Info[i+len("query="):])
+	if !json.Valid([]byte(q)) {
+		t.Failf(`hello/ping info "... query=<the arguments as JSON>"`, "info %q: the query is not JSON", r.Info)
+	}
+	return json.RawMessage(q)
+}
+
+// str decodes a JSON string ("" for anything else).
+func str(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func orMissing(raw json.RawMessage) string {
+	if raw == nil {
+		return "missing"
+	}
+	return string(raw)
+}
+
+// memberOrder returns the member names of the JSON object raw in wire
+// order.
+func memberOrder(raw []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	var names []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("not JSON: %w", err)
+		}
+		names = append(names, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, fmt.Errorf("not JSON: %w", err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	return names, nil
+}
+
+// jsonEqual reports whether a and b are the same JSON value.
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+// skipUnknownAPI skips a case whose binding is missing on the target.
+func skipUnknownAPI(t *conformance.T, r *reply, api string) {
+	if r.Status == "unknown-api" {
+		t.Skipf("the target has no %q API (%s): this case needs the %s sample binding", api, r.Info, api)
+	}
+}
+
+// expectStatus fails unless the reply's status is want.
+func expectStatus(t *conformance.T, r *reply, want string) {
+	if r.Status != want {
+		t.Failf(fmt.Sprintf("request.status %q", want), "%s", r.brief())
+	}
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket
+
+// wsURL returns the ws:// URL of the API root with query q.
+func wsURL(t *conformance.T, q url.Values) string {
+	u := root(t)
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// tokenQuery is the query that authenticates an upgrade with the initial
+// token.
+func tokenQuery(t *conformance.T) url.Values { return url.Values{"token": {token(t)}} }
+
+// ws is a client connection to the target with its wire recorded.
+type ws struct {
+	t   *conformance.T
+	ctx context.Context
+	c   *wsconn.Conn
+}
+
+// dialWS upgrades to the API root with query q. A refused upgrade fails
+// the case; a target that cannot be reached is an Error.
+func dialWS(ctx context.Context, t *conformance.T, q url.Values) *ws {
+	c, err := tryDialWS(ctx, t, wsURL(t, q), wsconn.DialOptions{Protocols: []string{subprotocol}})
+	if err != nil {
+		t.Failf("101 Switching Protocols with Sec-WebSocket-Protocol: "+subprotocol, "%s", handshakeText(err))
+	}
+	w := &ws{t: t, ctx: ctx, c: c}
+	go func() { <-ctx.Done(); c.CloseNow() }()
+	return w
+}
+
+// tryDialWS dials; failures to reach the target end the case with Error,
+// other handshake failures are returned.
+func tryDialWS(ctx context.Context, t *conformance.T, u string, opts wsconn.DialOptions) (*wsconn.Conn, error) {
+	d := &dialer{}
+	opts.NetDial = d.dial
+	t.Sent("GET %s (WebSocket upgrade, Sec-WebSocket-Protocol: %s)", u, strings.Join(opts.Protocols, ", "))
+	c, err := wsconn.Dial(ctx, u, opts)
+	if err != nil {
+		if !d.connected {
+			t.Errorf("cannot reach the target: %v", err)
+		}
+		t.Received("%s", handshakeText(err))
+		return nil, err
+	}
+	t.Received("HTTP 101 [Sec-WebSocket-Protocol: %s]", c.HandshakeHeader().Get("Sec-WebSocket-Protocol"))
+	return c, nil
+}
+
+func handshakeText(err error) string {
+	var he *wsconn.HandshakeError
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		return fmt.Sprintf("HTTP %d (%s)", he.StatusCode, he.Reason)
+	}
+	return err.Error()
+}
+
+// send writes one text message.
+func (w *ws) send(msg string) {
+	w.t.Sent("%s", msg)
+	if err := w.c.WriteText(w.ctx, []byte(msg)); err != nil {
+		w.t.Notef("write: %v", err)
+		w.t.Failf("the connection stays open", "writing failed: %v", err)
+	}
+}
+
+// read returns the next text message; a close, an EOF or the case timeout
+// fails the case.
+func (w *ws) read(expect string) []byte {
+	msg, err := w.readErr()
+	if err != nil {
+		w.t.Failf(expect, "%s", closeText(w.ctx, err))
+	}
+	return msg
+}
+
+func (w *ws) readErr() ([]byte, error) {
+	_, msg, err := w.c.ReadMessage(w.ctx, nil)
+	if err != nil {
+		w.t.Notef("%s", closeText(w.ctx, err))
+		return nil, err
+	}
+	w.t.Received("%s", msg)
+	return msg, nil
+}
+
+func closeText(ctx context.Context, err error) string {
+	switch {
+	case wsconn.CloseStatus(err) >= 0:
+		return fmt.Sprintf("connection closed with code %d", wsconn.CloseStatus(err))
+	case ctx.Err() != nil:
+		return "nothing received before the case timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection dropped without a close frame"
+	}
+	return err.Error()
+}
+
+// frame is a decoded x-afb-ws-json1 message: a JSON array.
+type frame struct {
+	Raw  []byte
+	El   []json.RawMessage
+	Code int
+}
+
+func parseFrame(raw []byte) (*frame, error) {
+	f := &frame{Raw: raw}
+	if err := json.Unmarshal(raw, &f.El); err != nil {
+		return nil, fmt.Errorf("not a JSON array: %v", err)
+	}
+	if len(f.El) == 0 || json.Unmarshal(f.El[0], &f.Code) != nil {
+		return nil, errors.New("the first element is not a message code")
+	}
+	return f, nil
+}
+
+// id returns the frame's second element as a string.
+func (f *frame) id() string { return str(f.El[1]) }
+
+// readFrame reads and decodes one message.
+func (w *ws) readFrame(expect string) *frame {
+	raw := w.read(expect)
+	f, err := parseFrame(raw)
+	if err != nil {
+		w.t.Failf(expect, "%v: %.200s", err, raw)
+	}
+	return f
+}
+
+// wsReply is a reply frame [3|4, id, reply(, token)].
+type wsReply struct {
+	*frame
+	*reply
+	Events []*frame // events received before the reply
+}
+
+// callWS sends a call with the given raw elements and reads until the
+// reply with that id, keeping the events seen before it.
+func (w *ws) call(id, apiVerb, args string, tok ...string) *wsReply {
+	msg := fmt.Sprintf(`[2,%q,%q,%s`, id, apiVerb, args)
+	for _, k := range tok {
+		msg += fmt.Sprintf(",%q", k)
+	}
+	w.send(msg + "]")
+	return w.replyTo(id)
+}
+
+// replyTo reads until the reply to id.
+func (w *ws) replyTo(id string) *wsReply {
+	expect := fmt.Sprintf(`a reply [3,%q,...] or [4,%q,...]`, id, id)
+	var events []*frame
+	for {
+		f := w.readFrame(expect)
+		if f.Code == 5 {
+			events = append(events, f)
+			continue
+		}
+		if f.Code != 3 && f.Code != 4 || len(f.El) < 3 || len(f.El) > 4 {
+			w.t.Failf(expect, "%.300s", f.Raw)
+		}
+		if f.id() != id {
+			w.t.Failf(expect, "a reply to another id: %.300s", f.Raw)
+		}
+		r, err := parseReply(f.El[2])
+		if err != nil {
+			w.t.Failf(expect+" carrying an afb-reply object", "%v: %.300s", err, f.Raw)
+		}
+		return &wsReply{frame: f, reply: r, Events: events}
+	}
+}
+
+// expectClose reads until the connection ends and fails unless the server
+// closed it with code.
+func (w *ws) expectClose(code int) {
+	expect := fmt.Sprintf("the server closes the connection with code %d, no reply", code)
+	for {
+		msg, err := w.readErr()
+		if err == nil {
+			if bytes.HasPrefix(msg, []byte("[5,")) {
+				continue // a broadcast from another case
+			}
+			w.t.Failf(expect, "received %.200s", msg)
+		}
+		if got := wsconn.CloseStatus(err); got != code {
+			w.t.Failf(expect, "%s", closeText(w.ctx, err))
+		}
+		return
+	}
+}
+
+// close ends the connection politely.
+func (w *ws) close() {
+	ctx, cancel := context.WithTimeout(w.ctx, 500*time.Millisecond)
+	defer cancel()
+	_ = w.c.Close(ctx, wsconn.StatusNormalClosure, "")
+}
+
+// ---------------------------------------------------------------------------
+// Raw HTTP, for requests net/http will not send (bad WebSocket versions).
+
+// rawRequest writes req as is on a fresh connection and reads one response.
+func rawRequest(ctx context.Context, t *conformance.T, req string) *response {
+	u := root(t)
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+	}
+	if u.Scheme == "https" {
+		t.Skipf("raw requests are sent over plain TCP only; the target is https")
+	}
+	d := &dialer{}
+	c, err := d.dial(ctx, "tcp", addr)
+	if err != nil {
+		t.Errorf("cannot reach the target: %v", err)
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	t.Sent("%s", strings.ReplaceAll(strings.TrimSpace(req), "\r\n", " | "))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Failf("an HTTP response", "writing the request failed: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(c, maxBody)), nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			t.Failf("an HTTP response", "no response before the case timeout")
+		}
+		t.Failf("an HTTP response", "no valid HTTP response: %v", err)
+	}
+	defer resp.Body.Close()
+	var b []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		b, _ = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	}
+	t.Received("HTTP %d %s", resp.StatusCode, b)
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// upgradeRequest is a raw WebSocket upgrade request to the API root path
+// plus suffix, with extra header lines.
+func upgradeRequest(t *conformance.T, suffix string, q url.Values, extra ...string) string {
+	u := root(t)
+	target := u.EscapedPath() + suffix
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	lines := []string{
+		"GET " + target + " HTTP/1.1",
+		"Host: " + u.Host,
+		"Upgrade: websocket",
+		"Connection: Upgrade",
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+	}
+	lines = append(lines, extra...)
+	return strings.Join(lines, "\r\n") + "\r\n\r\n"
+}
