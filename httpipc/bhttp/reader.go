@@ -53,14 +53,16 @@ func (rr *RequestReader) Head() (*Request, error) {
 			return nil, s.fail(err)
 		}
 	}
-	if err := s.gatherSection(headerSection); err != nil {
-		return nil, s.fail(err)
-	}
+	// Validate the control data before reading on, as DecodeRequest does.
 	d := s.decoder()
 	ctl, err := d.control()
 	if err != nil {
 		return nil, s.fail(err)
 	}
+	if err := s.gatherSection(headerSection); err != nil {
+		return nil, s.fail(err)
+	}
+	d.b = s.buf // may have moved; spans are offsets
 	hs, he, err := d.section(headerSection, s.ind)
 	if err != nil {
 		return nil, s.fail(err)
@@ -291,16 +293,18 @@ func (s *stream) gatherSection(kind sectionKind) error {
 		return s.gatherLength(kind.String()+" length", int64(s.lim.MaxFieldSectionSize), ErrFieldSectionTooLarge)
 	}
 	sectStart, count := s.off, 0
-	// field checks and gathers one name or value whose length v was
-	// read at start.
-	field := func(what string, v uint64, start int64) error {
+	st := fieldState{kind: kind}
+	// field checks and gathers one name or value whose length v was read
+	// at start, and returns where it starts in buf.
+	field := func(what string, v uint64, start int64) (int, error) {
 		switch {
 		case v > uint64(s.lim.MaxFieldLength):
-			return newErr(ErrFieldTooLong, kind.String()+" "+what, start)
+			return 0, newErr(ErrFieldTooLong, kind.String()+" "+what, start)
 		case uint64(s.off-sectStart)+v > uint64(s.lim.MaxFieldSectionSize):
-			return newErr(ErrFieldSectionTooLarge, kind.String(), start)
+			return 0, newErr(ErrFieldSectionTooLarge, kind.String(), start)
 		}
-		return s.gatherBytes(int(v), kind.String()+" "+what, start)
+		at := len(s.buf)
+		return at, s.gatherBytes(int(v), kind.String()+" "+what, start)
 	}
 	for {
 		start := s.off
@@ -311,7 +315,8 @@ func (s *stream) gatherSection(kind sectionKind) error {
 		if count++; count > s.lim.MaxFields {
 			return newErr(ErrTooManyFields, kind.String(), start)
 		}
-		if err := field("field name", nl, start); err != nil {
+		nameAt, err := field("field name", nl, start)
+		if err != nil {
 			return err
 		}
 		start = s.off
@@ -319,8 +324,19 @@ func (s *stream) gatherSection(kind sectionKind) error {
 		if err != nil {
 			return err
 		}
-		if err := field("field value", vl, start); err != nil {
+		valueAt, err := field("field value", vl, start)
+		if err != nil {
 			return err
+		}
+		// Validate each line as it arrives, as the decoder does, so both
+		// stop at the same fault.
+		name := s.buf[nameAt : nameAt+int(nl)]
+		if inValue, err := checkField(&st, name, s.buf[valueAt:]); err != nil {
+			at := nameAt
+			if inValue {
+				at = valueAt
+			}
+			return newErr(err, fieldWhat(kind, string(name), inValue), s.bufOff+int64(at))
 		}
 	}
 }
