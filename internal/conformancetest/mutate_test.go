@@ -149,7 +149,7 @@ func TestFrameProxyPassesControlFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second))
-	if f, err := ws.ReadFrame(c.NetConn()); err != nil || f.Header.OpCode != ws.OpPong || string(f.Payload) != "hi" {
+	if f, err := readFrame(c.NetConn()); err != nil || f.Header.OpCode != ws.OpPong || string(f.Payload) != "hi" {
 		t.Fatalf("got %+v %v, want pong hi", f.Header, err)
 	}
 }

@@ -16,9 +16,11 @@ type recorder struct {
 	errors []string
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errors = append(r.errors, fmt.Sprintf(format, args...)) }
-func (r *recorder) Logf(string, ...any)               {}
-func (r *recorder) Helper()                           {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Logf(string, ...any) {}
+func (r *recorder) Helper()             {}
 
 // A toy protocol: the target URL names its behaviour ("good", "no-a", ...).
 func toySuite() *conformance.Suite {

@@ -2,6 +2,7 @@ package conformancetest
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -165,7 +166,7 @@ func (p *FrameProxy) frames(c net.Conn, cr *bufio.Reader, b net.Conn, br *bufio.
 	pump := func(d Direction, r io.Reader, w net.Conn) {
 		defer func() { done <- struct{}{} }()
 		for {
-			f, err := ws.ReadFrame(r)
+			f, err := readFrame(r)
 			if err != nil {
 				return
 			}
@@ -195,3 +196,22 @@ func (p *FrameProxy) frames(c net.Conn, cr *bufio.Reader, b net.Conn, br *bufio.
 	b.Close()
 	<-done
 }
+
+// maxFrame bounds a frame the proxy relays.
+const maxFrame = 1 << 20
+
+// readFrame reads one frame of at most maxFrame payload bytes.
+func readFrame(r io.Reader) (ws.Frame, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Length > maxFrame {
+		return ws.Frame{}, errFrameTooLarge
+	}
+	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+	_, err = io.ReadFull(r, f.Payload)
+	return f, err
+}
+
+var errFrameTooLarge = errors.New("conformancetest: proxied frame too large")
