@@ -186,7 +186,13 @@ func do(ctx context.Context, t *conformance.T, req request) *response {
 		t.Failf("an HTTP response", "no valid HTTP response: %v", err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// A 101 body is the raw connection, which ctx does not reach.
+	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
+	defer stop()
+	var b []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	}
 	r := &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	t.Received("HTTP %d%s %s", resp.StatusCode, cookieNote(resp), b)
 	if err != nil {
