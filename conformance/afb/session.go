@@ -162,19 +162,6 @@ func cookieCases() []conformance.Case {
 				t.Failf("no Set-Cookie on a request of an existing session", "Set-Cookie: %q", v)
 			}
 		},
-	}, {
-		ID:          "afb/1.4/3",
-		Title:       "a request sending the session cookie back gets the cookie again",
-		Level:       compat,
-		Profiles:    finalOnly,
-		Requirement: "AGL-final sends the cookie on every reply. Needs the hello sample binding.",
-		Run: func(ctx context.Context, t *conformance.T) {
-			u := sessionOf(ctx, t, request{})
-			resp, _ := ping(ctx, t, request{Header: cookieHeader(t, u)})
-			if c := resp.cookie(t); c == nil || c.Value != u {
-				t.Failf("Set-Cookie: "+cookieName(t)+"="+u, "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
-			}
-		},
 	}}
 }
 

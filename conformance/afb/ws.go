@@ -127,16 +127,6 @@ func upgradeCases() []conformance.Case {
 			defer c.CloseNow()
 			expectProtocol(t, c)
 		},
-	}, {
-		ID:          "afb/4.1/8",
-		Title:       "upgrade without any token gives 101",
-		Level:       compat,
-		Profiles:    finalOnly,
-		Requirement: "AGL-final/libafb: no check at upgrade time.",
-		Run: func(ctx context.Context, t *conformance.T) {
-			w := dialWS(ctx, t, nil)
-			w.close()
-		},
 	}}
 }
 

@@ -45,6 +45,10 @@ type FrameProxy struct {
 	// unmasked, and returns the frames to forward in its place (none drops
 	// it). Frames to the server are masked again by the proxy.
 	Frame func(d Direction, f ws.Frame) []ws.Frame
+	// PerConn, when set, is called once per WebSocket connection and
+	// returns that connection's frame hook, for mutants that keep state
+	// per connection. It takes precedence over Frame.
+	PerConn func() func(d Direction, f ws.Frame) []ws.Frame
 }
 
 // TextFrames adapts a function of text message payloads to
@@ -162,6 +166,11 @@ func (p *FrameProxy) serve(c, b net.Conn) {
 
 // frames pumps WebSocket frames both ways until either side ends.
 func (p *FrameProxy) frames(c net.Conn, cr *bufio.Reader, b net.Conn, br *bufio.Reader) {
+	hook := p.Frame
+	if p.PerConn != nil {
+		hook = p.PerConn()
+	}
+	var mu sync.Mutex // one hook call at a time: hooks may share state across directions
 	done := make(chan struct{}, 2)
 	pump := func(d Direction, r io.Reader, w net.Conn) {
 		defer func() { done <- struct{}{} }()
@@ -175,8 +184,10 @@ func (p *FrameProxy) frames(c net.Conn, cr *bufio.Reader, b net.Conn, br *bufio.
 				f.Header.Masked = false
 			}
 			out := []ws.Frame{f}
-			if p.Frame != nil {
-				out = p.Frame(d, f)
+			if hook != nil {
+				mu.Lock()
+				out = hook(d, f)
+				mu.Unlock()
 			}
 			for _, o := range out {
 				if d == ToServer {
