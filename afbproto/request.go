@@ -18,10 +18,10 @@ type Request struct {
 	validated bool    // the token passed a check for this request
 	conn      *wsConn // nil over HTTP
 
-	state     atomic.Int32 // reqPending, reqAsync, reqReplied
+	state     atomic.Int32       // reqPending, reqAsync, reqReplied
 	finishFn  func(*Reply, bool) // transport-specific delivery
-	newToken  string       // set by a refresh before the handler runs
-	closing   bool         // SessionClose: apply after the reply
+	newToken  string             // set by a refresh before the handler runs
+	closing   bool               // SessionClose: apply after the reply
 	cancelCtx context.CancelFunc
 }
 

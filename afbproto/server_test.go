@@ -407,7 +407,9 @@ func TestServerAddAPIErrors(t *testing.T) {
 
 // --- WebSocket ---
 
-func srvWSURL(srv *httptest.Server, q string) string { return "ws" + strings.TrimPrefix(srv.URL, "http") + q }
+func srvWSURL(srv *httptest.Server, q string) string {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + q
+}
 
 func srvDial(t testing.TB, srv *httptest.Server, q string, opts wsconn.DialOptions) *wsconn.Conn {
 	t.Helper()
