@@ -162,7 +162,7 @@ func (c *wsConn) serve() {
 // and dispatches it.
 func (c *wsConn) call(f *Frame) {
 	id := string(f.ID)
-	args := append(json_(nil), f.Payload...)
+	args := append([]byte(nil), f.Payload...)
 	tokenOK := true // the connection was authenticated at upgrade
 	if f.HasToken() {
 		tokenOK = c.sess.checkToken(string(f.Token), time.Now())
@@ -179,8 +179,6 @@ func (c *wsConn) call(f *Frame) {
 		},
 	})
 }
-
-type json_ = []byte
 
 // replyFrame builds [3|4,"ID",REPLY(,"TOKEN")].
 func (c *wsConn) replyFrame(id string, rep *Reply) []byte {
