@@ -384,8 +384,8 @@ func wsURL(t *conformance.T, q url.Values) string {
 // token.
 func tokenQuery(t *conformance.T) url.Values { return url.Values{"token": {token(t)}} }
 
-// ws is a client connection to the target with its wire recorded.
-type ws struct {
+// wsClient is a client connection to the target with its wire recorded.
+type wsClient struct {
 	t   *conformance.T
 	ctx context.Context
 	c   *wsconn.Conn
@@ -393,12 +393,12 @@ type ws struct {
 
 // dialWS upgrades to the API root with query q. A refused upgrade fails
 // the case; a target that cannot be reached is an Error.
-func dialWS(ctx context.Context, t *conformance.T, q url.Values) *ws {
+func dialWS(ctx context.Context, t *conformance.T, q url.Values) *wsClient {
 	c, err := tryDialWS(ctx, t, wsURL(t, q), wsconn.DialOptions{Protocols: []string{subprotocol}})
 	if err != nil {
 		t.Failf("101 Switching Protocols with Sec-WebSocket-Protocol: "+subprotocol, "%s", handshakeText(err))
 	}
-	w := &ws{t: t, ctx: ctx, c: c}
+	w := &wsClient{t: t, ctx: ctx, c: c}
 	go func() { <-ctx.Done(); c.CloseNow() }()
 	return w
 }
@@ -430,7 +430,7 @@ func handshakeText(err error) string {
 }
 
 // send writes one text message.
-func (w *ws) send(msg string) {
+func (w *wsClient) send(msg string) {
 	w.t.Sent("%s", msg)
 	if err := w.c.WriteText(w.ctx, []byte(msg)); err != nil {
 		w.t.Notef("write: %v", err)
@@ -440,7 +440,7 @@ func (w *ws) send(msg string) {
 
 // read returns the next text message; a close, an EOF or the case timeout
 // fails the case.
-func (w *ws) read(expect string) []byte {
+func (w *wsClient) read(expect string) []byte {
 	msg, err := w.readErr()
 	if err != nil {
 		w.t.Failf(expect, "%s", closeText(w.ctx, err))
@@ -448,7 +448,7 @@ func (w *ws) read(expect string) []byte {
 	return msg
 }
 
-func (w *ws) readErr() ([]byte, error) {
+func (w *wsClient) readErr() ([]byte, error) {
 	_, msg, err := w.c.ReadMessage(w.ctx, nil)
 	if err != nil {
 		w.t.Notef("%s", closeText(w.ctx, err))
@@ -492,7 +492,7 @@ func parseFrame(raw []byte) (*frame, error) {
 func (f *frame) id() string { return str(f.El[1]) }
 
 // readFrame reads and decodes one message.
-func (w *ws) readFrame(expect string) *frame {
+func (w *wsClient) readFrame(expect string) *frame {
 	raw := w.read(expect)
 	f, err := parseFrame(raw)
 	if err != nil {
@@ -510,7 +510,7 @@ type wsReply struct {
 
 // callWS sends a call with the given raw elements and reads until the
 // reply with that id, keeping the events seen before it.
-func (w *ws) call(id, apiVerb, args string, tok ...string) *wsReply {
+func (w *wsClient) call(id, apiVerb, args string, tok ...string) *wsReply {
 	msg := fmt.Sprintf(`[2,%q,%q,%s`, id, apiVerb, args)
 	for _, k := range tok {
 		msg += fmt.Sprintf(",%q", k)
@@ -520,7 +520,7 @@ func (w *ws) call(id, apiVerb, args string, tok ...string) *wsReply {
 }
 
 // replyTo reads until the reply to id.
-func (w *ws) replyTo(id string) *wsReply {
+func (w *wsClient) replyTo(id string) *wsReply {
 	expect := fmt.Sprintf(`a reply [3,%q,...] or [4,%q,...]`, id, id)
 	var events []*frame
 	for {
@@ -545,7 +545,7 @@ func (w *ws) replyTo(id string) *wsReply {
 
 // expectClose reads until the connection ends and fails unless the server
 // closed it with code.
-func (w *ws) expectClose(code int) {
+func (w *wsClient) expectClose(code int) {
 	expect := fmt.Sprintf("the server closes the connection with code %d, no reply", code)
 	for {
 		msg, err := w.readErr()
@@ -563,7 +563,7 @@ func (w *ws) expectClose(code int) {
 }
 
 // close ends the connection politely.
-func (w *ws) close() {
+func (w *wsClient) close() {
 	ctx, cancel := context.WithTimeout(w.ctx, 500*time.Millisecond)
 	defer cancel()
 	_ = w.c.Close(ctx, wsconn.StatusNormalClosure, "")

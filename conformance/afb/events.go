@@ -19,7 +19,7 @@ const eventData = `{"x":[1,"a/b"]}`
 
 // helloOK calls hello/verb with args on w and fails unless it succeeds;
 // it skips when the target has no hello API.
-func helloOK(t *conformance.T, w *ws, id, verb, args string) *wsReply {
+func helloOK(t *conformance.T, w *wsClient, id, verb, args string) *wsReply {
 	r := w.call(id, "hello/"+verb, args)
 	skipUnknownAPI(t, r.reply, "hello")
 	if r.Status != "success" {
@@ -30,14 +30,14 @@ func helloOK(t *conformance.T, w *ws, id, verb, args string) *wsReply {
 
 // newEvent creates an event on w and subscribes w to it; it returns the
 // tag and the event's full name (hello/<name>).
-func newEvent(t *conformance.T, w *ws) (tag, name string) {
+func newEvent(t *conformance.T, w *wsClient) (tag, name string) {
 	tag, n := newID("tag"), newID("ev")
 	helloOK(t, w, "add", "eventadd", fmt.Sprintf(`{"tag":%q,"name":%q}`, tag, n))
 	helloOK(t, w, "sub", "eventsub", fmt.Sprintf(`{"tag":%q}`, tag))
 	return tag, "hello/" + n
 }
 
-func push(t *conformance.T, w *ws, id, tag string) *wsReply {
+func push(t *conformance.T, w *wsClient, id, tag string) *wsReply {
 	return helloOK(t, w, id, "eventpush", fmt.Sprintf(`{"tag":%q,"data":%s}`, tag, eventData))
 }
 
@@ -52,7 +52,7 @@ func findEvent(events []*frame, name string) *frame {
 }
 
 // awaitEvent reads until an event named name.
-func awaitEvent(t *conformance.T, w *ws, name string) *frame {
+func awaitEvent(t *conformance.T, w *wsClient, name string) *frame {
 	for {
 		f := w.readFrame(fmt.Sprintf("an event [5,%q,...]", name))
 		if f.Code == 5 && len(f.El) > 1 && str(f.El[1]) == name {

@@ -77,27 +77,32 @@ func runner() conformance.Runner {
 	return conformance.Runner{Timeout: 3 * time.Second, Parallel: 8}
 }
 
-func TestReference(t *testing.T) {
+// TestProof proves the suite: the reference binder passes every case in
+// both profiles, every mutant fails at least one case, and every case
+// fails against at least one mutant.
+func TestProof(t *testing.T) {
+	p := conformancetest.New(t, Suite(), runner())
 	for _, profile := range []string{ProfileV6, ProfileFinal} {
-		t.Run(profile, func(t *testing.T) {
-			b := startBinder(t, afbproto.Options{Token: afbproto.FixedToken(testToken), Dialect: dialectOf(profile)}, nil)
-			r := runner()
-			r.Profile = profile
-			rep, err := r.Run(context.Background(), Suite(), target(b.addr, b.port))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, res := range rep.Results {
-				r := res
-				if r.Verdict != conformance.Pass && r.Verdict != conformance.Skip {
-					t.Errorf("%s %v: %s | expected %q actual %q", r.ID, r.Verdict, r.Message, r.Expected, r.Actual)
-					for _, w := range r.Wire {
-						t.Logf("   %s %s", w.Dir, w.Text)
-					}
-				}
-			}
-		})
+		b := startBinder(t, afbproto.Options{Token: afbproto.FixedToken(testToken), Dialect: dialectOf(profile)}, nil)
+		p.Reference(profile, target(b.addr, b.port))
 	}
+	for _, m := range mutants() {
+		profile := m.profile
+		if profile == "" {
+			profile = ProfileV6
+		}
+		opts := afbproto.Options{Token: afbproto.FixedToken(testToken), Dialect: dialectOf(profile)}
+		if m.opts != nil {
+			m.opts(&opts)
+		}
+		b := startBinder(t, opts, m.wrap)
+		addr := b.addr
+		if m.proxy != nil {
+			fp := *m.proxy
+			fp.Backend = b.addr
+			addr = conformancetest.StartFrameProxy(t, fp)
+		}
+		p.Mutant(m.name, profile, target(addr, b.port))
+	}
+	p.Done()
 }
-
-var _ = conformancetest.New

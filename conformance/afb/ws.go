@@ -34,7 +34,7 @@ func expectProtocol(t *conformance.T, c *wsconn.Conn) {
 
 // pingWS dials with the initial token and skips when there is no hello
 // API (probed with one ping, whose reply is returned).
-func pingWS(ctx context.Context, t *conformance.T) (*ws, *wsReply) {
+func pingWS(ctx context.Context, t *conformance.T) (*wsClient, *wsReply) {
 	w := dialWS(ctx, t, tokenQuery(t))
 	r := w.call("p0", "hello/ping", "null")
 	skipUnknownAPI(t, r.reply, "hello")
