@@ -77,7 +77,9 @@ func newConformFlags(c *cli) (*flag.FlagSet, *conformFlags) {
 func (f *conformFlags) runner(c *cli) conformance.Runner {
 	r := conformance.Runner{Timeout: f.timeout, Parallel: f.parallel, Strict: f.strict, Profile: f.profile, Only: f.only}
 	if f.verbose {
-		r.Progress = func(res conformance.Result) { _ = conformance.WriteResultLine(c.stderr, res, conformance.TextOptions{}) }
+		r.Progress = func(res conformance.Result) {
+			_ = conformance.WriteResultLine(c.stderr, res, conformance.TextOptions{})
+		}
 	}
 	return r
 }
