@@ -25,9 +25,17 @@ func (b *Binder) readInputs(r *http.Request, a *httpArgs) inputs {
 			}
 		}
 	}
-	if in.token = r.Header.Get("x-afb-token"); in.token == "" {
-		if in.token = a.arg("x-afb-token"); in.token == "" {
-			in.token = a.arg("token")
+	if b.opts.Dialect.tokenIsPermission() {
+		// AGL-final and libafb look at OAuth's places first.
+		if in.token = bearer(r.Header); in.token == "" {
+			in.token = a.arg("access_token")
+		}
+	}
+	if in.token == "" {
+		if in.token = r.Header.Get("x-afb-token"); in.token == "" {
+			if in.token = a.arg("x-afb-token"); in.token == "" {
+				in.token = a.arg("token")
+			}
 		}
 	}
 	if in.reqid = a.arg("x-afb-reqid"); in.reqid == "" {
@@ -47,11 +55,24 @@ func (b *Binder) cookieName(r *http.Request) string {
 	return "x-afb-uuid-" + strconv.Itoa(port)
 }
 
-// setCookie adds the session cookie in upstream's exact form.
+// setCookie adds the session cookie in upstream's exact form: Max-Age is
+// the session timeout (fixed 3600 in V1-2016), and libafb adds SameSite.
 func (b *Binder) setCookie(h http.Header, r *http.Request, uuid string) {
-	h.Add("Set-Cookie", b.cookieName(r)+"="+uuid+"; Path="+b.opts.RootAPI+
-		"; Max-Age="+strconv.FormatInt(int64(b.opts.SessionTimeout/time.Second), 10)+"; HttpOnly")
+	maxAge := int64(b.opts.SessionTimeout / time.Second)
+	if b.opts.Dialect == DialectV1 {
+		maxAge = v1CookieMaxAge
+	}
+	c := b.cookieName(r) + "=" + uuid + "; Path=" + b.opts.RootAPI +
+		"; Max-Age=" + strconv.FormatInt(maxAge, 10) + "; HttpOnly"
+	if b.opts.Dialect == DialectLibafb {
+		c += "; SameSite=Lax;"
+	}
+	h.Add("Set-Cookie", c)
 }
+
+// v1CookieMaxAge is the cookie lifetime V1-2016 announces whatever its
+// session timeout.
+const v1CookieMaxAge = 3600
 
 // session looks up or creates the request's session; on failure it has
 // written 500.
@@ -96,23 +117,28 @@ func (b *Binder) serveCall(w http.ResponseWriter, r *http.Request, api, verb str
 	done := make(chan answer, 1)
 	b.dispatch(r.Context(), call{
 		api: api, verb: verb, args: a.object(), sess: s,
-		tokenOK: s.checkToken(in.token, time.Now()),
+		tokenOK: b.tokenValid(s, in.token),
 		finish:  func(rep *Reply, closing bool) { done <- answer{rep, closing} },
 	})
 	ans := <-done
 	rep, closing := ans.rep, ans.closing
 	rep.ReqID = in.reqid
+	d := b.opts.Dialect
 	sendUUID := created && !closing
-	if sendUUID && (b.opts.Dialect == DialectV6 || b.opts.Dialect == DialectV1) {
+	if sendUUID && d.sendsBack() {
 		rep.UUID = s.uuid
 	}
 	h := w.Header()
 	h["Content-Type"] = nil // upstream sends none; stop net/http sniffing one
-	if sendUUID {
-		b.setCookie(h, r, s.uuid)
+	if sendUUID || d.tokenIsPermission() {
+		b.setCookie(h, r, s.uuid) // AGL-final: on every reply
 	}
-	buf := AppendReply(make([]byte, 0, 256+len(rep.Response)), rep, b.opts.Dialect)
+	code, auth := httpStatus(d, rep.Status)
+	if auth != "" {
+		h.Set("WWW-Authenticate", auth)
+	}
+	buf := b.appendReply(make([]byte, 0, 256+len(rep.Response)), rep)
 	h.Set("Content-Length", strconv.Itoa(len(buf)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(code)
 	w.Write(buf)
 }

@@ -53,7 +53,18 @@ type Options struct {
 	RootAPI string
 
 	// Token is the initial token of new sessions. Default: a random secret.
+	// DialectAGLFinal and DialectLibafb have no initial token and ignore
+	// it; see TokenValidator.
 	Token InitialToken
+
+	// TokenValidator decides, in DialectAGLFinal and DialectLibafb only,
+	// whether a request's token is valid (upstream asks Cynara for the
+	// permission urn:AGL:token:valid). It receives the token the request
+	// carries ("" when none) and must be safe for concurrent use. nil, the
+	// default, counts every token as valid, absent ones included, as
+	// upstream does without Cynara. V1-2016 and V6-2019 compare the token
+	// with the session's and do not call it.
+	TokenValidator func(token string) bool
 
 	// SessionTimeout is the lifetime of a session, counted from its
 	// creation and restarted only by a token refresh (--cntxtimeout).
@@ -70,9 +81,10 @@ type Options struct {
 	// (--apitimeout). Default 20 s.
 	APITimeout time.Duration
 
-	// Dialect selects the JSON shape of replies and events. Default
-	// DialectV6. Session semantics are those of V6-2019 in every dialect;
-	// see the package documentation.
+	// Dialect selects the upstream generation served: the JSON shape of
+	// replies and events, the token and session rules, the status strings
+	// and HTTP status codes. Default DialectV6. See the package
+	// documentation for what each dialect does.
 	Dialect Dialect
 
 	// MaxMessageSize bounds a WebSocket message and an HTTP request body

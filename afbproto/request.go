@@ -196,6 +196,9 @@ func (r *Request) finish(rep *Reply) bool {
 		r.sess.loa = 0
 		r.sess.data = nil
 		r.sess.mu.Unlock()
+		if r.b.opts.Dialect == DialectV1 {
+			r.b.sess.destroy(r.sess)
+		}
 	}
 	r.cancelCtx()
 	return true

@@ -153,45 +153,66 @@ type call struct {
 	finish    func(rep *Reply, closing bool) // closing: the session is being closed
 }
 
+// tokenValid is the token check of spec §3.4 for a request of session s
+// carrying tok: V1/V6 compare with the session token (an empty session
+// token accepts anything); AGL-final and libafb ask Options.TokenValidator.
+// An expired session fails in every dialect.
+func (b *Binder) tokenValid(s *session, tok string) bool {
+	now := time.Now()
+	if !b.opts.Dialect.tokenIsPermission() {
+		return s.checkToken(tok, now)
+	}
+	if s.expired(now) {
+		return false
+	}
+	return b.opts.TokenValidator == nil || b.opts.TokenValidator(tok)
+}
+
 // dispatch runs the framework checks of spec §3.4 and the verb. It returns
 // at once; finish is called exactly once, possibly from another goroutine.
 func (b *Binder) dispatch(ctx context.Context, c call) {
 	e := (*b.apis.Load())[strings.ToLower(c.api)]
 	if e == nil {
-		c.finish(&Reply{Status: StatusUnknownAPI, Info: fmt.Sprintf("api %s not found (for verb %s)", c.api, c.verb)}, false)
+		c.finish(b.replyUnknownAPI(c.api, c.verb), false)
 		return
 	}
 	v := e.verbs[strings.ToLower(c.verb)]
 	if v == nil {
-		c.finish(&Reply{Status: StatusUnknownVerb, Info: fmt.Sprintf("verb %s unknown within api %s", c.verb, c.api)}, false)
+		c.finish(b.replyUnknownVerb(c.api, c.verb), false)
 		return
 	}
+	d := b.opts.Dialect
 	r := &Request{b: b, api: e.name, verb: v.Name, args: c.args, sess: c.sess, conn: c.conn, finishFn: c.finish}
 	r.validated = c.tokenOK
 	if v.Session != 0 {
 		if !c.tokenOK {
-			// V6 marks the context closing, but the LOA reset is refused
-			// for an unvalidated context: only the api's data goes (the
-			// spec's observed sequence shows the LOA surviving).
+			// V6 (and AGL-final) mark the context closing, but the LOA
+			// reset is refused for an unvalidated context: only the api's
+			// data goes (the spec's observed sequence shows the LOA
+			// surviving). V1 destroys the session at the end of the
+			// request.
 			c.sess.mu.Lock()
 			delete(c.sess.data, e.name)
 			c.sess.mu.Unlock()
-			c.finish(&Reply{Status: StatusDenied, Info: InfoInvalidToken}, true)
+			c.finish(b.replyBadToken(), true)
+			if d == DialectV1 {
+				b.sess.destroy(c.sess)
+			}
 			return
 		}
 		c.sess.mu.Lock()
 		loa := c.sess.loa
 		if loa < v.Session.LOA() {
 			c.sess.mu.Unlock()
-			c.finish(&Reply{Status: StatusDenied, Info: InfoInvalidLOA}, false)
+			c.finish(b.replyBadLOA(), false)
 			return
 		}
-		if v.Session&SessionRefresh != 0 {
+		// AGL-final and libafb: tokens belong to the client, a refresh
+		// has nothing to hand out and changes nothing.
+		if v.Session&SessionRefresh != 0 && d.sendsBack() {
 			c.sess.token = newUUID()
 			c.sess.expires = time.Now().Add(b.opts.SessionTimeout)
-			if b.opts.Dialect == DialectV6 || b.opts.Dialect == DialectV1 {
-				r.newToken = c.sess.token
-			}
+			r.newToken = c.sess.token
 		}
 		c.sess.mu.Unlock()
 		r.closing = v.Session&SessionClose != 0

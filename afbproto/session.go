@@ -41,6 +41,13 @@ func (s *session) checkToken(tok string, now time.Time) bool {
 	return s.token == "" || subtle.ConstantTimeCompare([]byte(s.token), []byte(tok)) == 1
 }
 
+// expired reports whether the session's lifetime is over.
+func (s *session) expired(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires.Before(now)
+}
+
 // sessions is the session table. Expired sessions are removed on lookup.
 type sessions struct {
 	mu        sync.Mutex
@@ -92,6 +99,17 @@ func (ss *sessions) get(uuid string, now time.Time) (s *session, created bool, e
 	s = &session{uuid: uuid, token: ss.initial, expires: now.Add(ss.timeout)}
 	ss.m[uuid] = s
 	return s, true, nil
+}
+
+// destroy removes s from the table (V1-2016 session close): its uuid then
+// names a fresh session with the initial token. Holders of s, such as a
+// WebSocket connection, keep the orphan.
+func (ss *sessions) destroy(s *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m[s.uuid] == s {
+		delete(ss.m, s.uuid)
+	}
 }
 
 // sweep drops expired sessions; unless forced, at most once a second so

@@ -26,11 +26,13 @@ const (
 	StatusNotReplied        = "not-replied"
 	StatusInvalidRequest    = "invalid-request"
 	StatusUnknownSession    = "unknown-session"
+	StatusOutOfMemory       = "out-of-memory" // libafb
 )
 
-// Info texts the V6-2019 framework pairs with its status strings.
+// Info texts the frameworks pair with their status strings.
 const (
-	InfoInvalidToken = "invalid token's identity"
-	InfoInvalidLOA   = "invalid LOA"
-	InfoHungUp       = "server hung up"
+	InfoInvalidToken      = "invalid token's identity" // V1-2016 and V6-2019
+	InfoInvalidTokenFinal = "invalid token"            // AGL-final and libafb, with invalid-token
+	InfoInvalidLOA        = "invalid LOA"
+	InfoHungUp            = "server hung up"
 )

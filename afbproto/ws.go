@@ -15,9 +15,9 @@ import (
 const writeTimeout = 10 * time.Second
 
 // serveWebSocket handles a request for exactly RootAPI (spec §4.1): the
-// token check comes first (401), then the upgrade headers (404 when it is
-// not an upgrade, 426 for a version other than 13, 412 for an unknown
-// subprotocol).
+// token check comes first (401; V1/V6 only), then the upgrade headers (404
+// when it is not an upgrade, 426 for a version other than 13, 412 for an
+// unknown subprotocol).
 func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	var a httpArgs
 	a.parseQuery(r.URL.RawQuery)
@@ -27,10 +27,12 @@ func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	if created {
+	d := b.opts.Dialect
+	if created || d.tokenIsPermission() {
 		b.setCookie(h, r, s.uuid)
 	}
-	if !s.checkToken(in.token, time.Now()) {
+	// AGL-final and libafb check nothing here: every call is checked.
+	if !d.tokenIsPermission() && !s.checkToken(in.token, time.Now()) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -59,8 +61,8 @@ func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer b.wg.Done()
 	extra := http.Header{}
-	if created {
-		extra["Set-Cookie"] = h["Set-Cookie"]
+	if c := h["Set-Cookie"]; len(c) > 0 {
+		extra["Set-Cookie"] = c
 	}
 	ws, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{
 		Protocol: Subprotocol, Header: extra, ReadLimit: b.opts.MaxMessageSize,
@@ -70,6 +72,7 @@ func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newWSConn(b, ws, s)
 	c.sendUUID.Store(created)
+	c.token = in.token
 	b.connsMu.Lock()
 	if b.closed { // Shutdown began during the upgrade
 		b.connsMu.Unlock()
@@ -98,6 +101,7 @@ type wsConn struct {
 	ws       *wsconn.Conn
 	sess     *session
 	sendUUID atomic.Bool // the upgrade created the session: tell the first call
+	token    string      // AGL-final/libafb: the connection's token; reader goroutine only
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -163,15 +167,23 @@ func (c *wsConn) serve() {
 func (c *wsConn) call(f *Frame) {
 	id := string(f.ID)
 	args := append([]byte(nil), f.Payload...)
-	tokenOK := true // the connection was authenticated at upgrade
-	if f.HasToken() {
-		tokenOK = c.sess.checkToken(string(f.Token), time.Now())
+	var tokenOK bool
+	if c.b.opts.Dialect.tokenIsPermission() {
+		// AGL-final: a call's token replaces the connection's, and every
+		// call is checked (nothing was at the upgrade).
+		if f.HasToken() {
+			c.token = string(f.Token)
+		}
+		tokenOK = c.b.tokenValid(c.sess, c.token)
+	} else {
+		// V1/V6: the connection was authenticated at upgrade; a call's
+		// token is checked for that call only.
+		tokenOK = !f.HasToken() || c.sess.checkToken(string(f.Token), time.Now())
 	}
 	c.b.dispatch(c.ctx, call{
 		api: string(f.API), verb: string(f.Verb), args: args, sess: c.sess, tokenOK: tokenOK, conn: c,
 		finish: func(rep *Reply, closing bool) {
-			if c.sendUUID.Swap(false) && !closing &&
-				(c.b.opts.Dialect == DialectV6 || c.b.opts.Dialect == DialectV1) {
+			if c.sendUUID.Swap(false) && !closing && c.b.opts.Dialect.sendsBack() {
 				rep.UUID = c.sess.uuid
 			}
 			c.send(c.replyFrame(id, rep))
@@ -190,7 +202,7 @@ func (c *wsConn) replyFrame(id string, rep *Reply) []byte {
 	buf = append(buf, '[', code, ',', '"')
 	buf = append(buf, id...)
 	buf = append(buf, '"', ',')
-	buf = AppendReply(buf, rep, c.b.opts.Dialect)
+	buf = c.b.appendReply(buf, rep)
 	if rep.Token != "" {
 		buf = append(buf, ',')
 		buf = appendString(buf, rep.Token)
