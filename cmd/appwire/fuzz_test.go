@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appwire/appwire/afbproto"
+	"github.com/appwire/appwire/internal/wsconn"
+)
+
+func TestFuzzReferenceBinder(t *testing.T) {
+	url := startAFBBinder(t)
+	code, out, errs := runCLI(t, "", "fuzz", "afb", url, "--duration", "1s", "--seed", "5", "--token", "HELLO")
+	if code != exitOK || !strings.Contains(out, "no violation") || !strings.Contains(out, "seed 5") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+}
+
+// A peer that replies to malformed frames rather than closing with 1008
+// fails the run.
+func TestFuzzBrokenPeer(t *testing.T) {
+	ok := afbproto.AppendReply(nil, &afbproto.Reply{Status: afbproto.StatusSuccess}, afbproto.DialectV6)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{Protocol: afbproto.Subprotocol})
+		if err != nil {
+			w.Write(ok)
+			return
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for {
+			_, msg, err := c.ReadMessage(ctx, nil)
+			if err != nil {
+				return
+			}
+			var f afbproto.Frame
+			id := []byte("0")
+			if f.Parse(msg) == nil && f.Type == afbproto.FrameCall {
+				id = f.ID
+			}
+			rep := afbproto.Frame{Type: afbproto.FrameReplyOK, ID: id, Payload: ok}
+			if c.WriteText(ctx, rep.Append(nil)) != nil {
+				return
+			}
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	code, out, errs := runCLI(t, "", "fuzz", "afb", "http://"+ln.Addr().String()+"/api", "--max-inputs", "60", "--seed", "9", "--no-http", "--timeout", "1s")
+	if code != exitFailed || !strings.Contains(out, "MUST violated") || !strings.Contains(out, "1008") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+}
+
+func TestFuzzUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"fuzz"},
+		{"fuzz", "afb"},
+		{"fuzz", "nosuch", "http://127.0.0.1:1/api"},
+		{"fuzz", "afb", "ftp://127.0.0.1:1/api"},
+		{"fuzz", "--bogus", "afb", "http://127.0.0.1:1/api"},
+	} {
+		if code, _, _ := runCLI(t, "", args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if code, _, _ := runCLI(t, "", "fuzz", "afb", "http://"+addr+"/api", "--duration", "1s"); code != exitProblem {
+		t.Errorf("dead target: exit %d, want %d", code, exitProblem)
+	}
+}
