@@ -19,7 +19,7 @@ const maxScriptLine = 1 << 20
 
 type afbCallFlags struct {
 	token, uuid string
-	ws          bool
+	ws, sync    bool
 	timeout     time.Duration
 }
 
@@ -42,6 +42,7 @@ func cmdAFB(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.uuid, "uuid", "", "session uuid to join (x-afb-uuid)")
 	fs.BoolVar(&f.ws, "ws", false, "call over a WebSocket rather than HTTP (implied by a ws:// URL and by script mode)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each call")
+	fs.BoolVar(&f.sync, "sync", false, "script mode: wait for each reply before sending the next line")
 	fs.Usage = func() {
 		afbUsage(c)
 		fmt.Fprintln(c.stderr, "\nflags:")
@@ -63,7 +64,7 @@ func cmdAFB(ctx context.Context, c *cli, args []string) int {
 	}
 	opts := afbproto.ClientOptions{Token: f.token, UUID: f.uuid}
 	if len(pos) == 1 {
-		return afbScript(ctx, c, url, opts, f.timeout)
+		return afbScript(ctx, c, url, opts, f.timeout, f.sync)
 	}
 	api, verb, ok := strings.Cut(pos[1], "/")
 	if !ok {
@@ -83,11 +84,11 @@ func cmdAFB(ctx context.Context, c *cli, args []string) int {
 
 func afbUsage(c *cli) {
 	fmt.Fprintln(c.stderr, "usage: appwire afb call [--token T] [--uuid U] [--ws] URL api/verb [JSON]")
-	fmt.Fprintln(c.stderr, "       appwire afb call [--token T] [--uuid U] URL < script")
+	fmt.Fprintln(c.stderr, "       appwire afb call [--token T] [--uuid U] [--sync] URL < script")
 	fmt.Fprintln(c.stderr, "\nURL is the API root of a binder, e.g. http://127.0.0.1:1234/api.")
 	fmt.Fprintln(c.stderr, "With api/verb: one call; the reply JSON is printed. Exit 1 when its status is not success.")
 	fmt.Fprintln(c.stderr, "Without: one call per stdin line ('api/verb JSON' or 'api verb JSON'; '#' starts a comment),")
-	fmt.Fprintln(c.stderr, "sent over one WebSocket; replies and events are printed as they arrive.")
+	fmt.Fprintln(c.stderr, "sent over one WebSocket without waiting (--sync: one at a time); replies and events are printed as they arrive.")
 }
 
 // afbOne makes one call and prints the reply.
@@ -139,9 +140,11 @@ func afbResult(c *cli, r *afbproto.Reply, err error) int {
 
 // afbScript sends one call per stdin line over one WebSocket and prints
 // replies ("ON-REPLY n:api/verb: status REPLY", n the line number) and
-// events ("ON-EVENT name: DATA") as they arrive. It returns when stdin is
-// exhausted and every call has been answered.
-func afbScript(ctx context.Context, c *cli, url string, opts afbproto.ClientOptions, timeout time.Duration) int {
+// events ("ON-EVENT name: DATA") as they arrive. Lines are sent as they are
+// read, without waiting for replies (as afb-client-demo does), unless
+// oneAtATime.
+// It returns when stdin is exhausted and every call has been answered.
+func afbScript(ctx context.Context, c *cli, url string, opts afbproto.ClientOptions, timeout time.Duration, oneAtATime bool) int {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	wc, err := afbproto.Dial(dctx, url, opts)
 	cancel()
@@ -209,6 +212,9 @@ func afbScript(ctx context.Context, c *cli, url string, opts afbproto.ClientOpti
 			}
 			out("ON-REPLY %d:%s/%s: %s %s\n", n, api, verb, r.Status, afbproto.AppendReply(nil, r, afbproto.DialectV6))
 		})
+		if oneAtATime {
+			wg.Wait()
+		}
 	}
 	if err := sc.Err(); err != nil {
 		c.errorf("afb call: reading stdin: %v", err)

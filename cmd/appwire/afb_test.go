@@ -124,7 +124,7 @@ func TestAFBScript(t *testing.T) {
 		"",
 		"hello eventsub {\"tag\":\"t\"}",
 	}, "\n")
-	code, out, errs := runCLI(t, script, "afb", "call", "--token", "HELLO", url)
+	code, out, errs := runCLI(t, script, "afb", "call", "--sync", "--token", "HELLO", url)
 	if code != exitOK || strings.Count(out, "ON-REPLY") != 2 {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
