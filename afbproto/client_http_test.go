@@ -148,3 +148,21 @@ func TestHTTPUnreachable(t *testing.T) {
 		t.Error("ftp URL accepted")
 	}
 }
+
+// AGL-final and libafb binders answer a token failure with 401 and the
+// reply in the body; the client maps it to a *CallError carrying both.
+func TestHTTPDialect401(t *testing.T) {
+	for _, d := range []afbproto.Dialect{afbproto.DialectAGLFinal, afbproto.DialectLibafb} {
+		b := startBinder(t, afbproto.Options{Dialect: d, TokenValidator: func(tok string) bool { return tok == "good" }})
+		c := newHTTP(t, b.url, afbproto.ClientOptions{Token: "bad"})
+		_, err := c.Call(testCtx(t), "auth", "check", nil)
+		var ce *afbproto.CallError
+		if !errors.As(err, &ce) || ce.HTTPStatus != http.StatusUnauthorized || ce.Status != afbproto.StatusInvalidToken {
+			t.Errorf("%v: auth/check with a bad token: %v", d, err)
+		}
+		r, err := c.Call(testCtx(t), "hello", "ping", nil, afbproto.WithToken("good"))
+		if err != nil || !r.OK() {
+			t.Errorf("%v: hello/ping: %v", d, err)
+		}
+	}
+}
