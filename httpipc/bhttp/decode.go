@@ -157,7 +157,7 @@ func (d *decoder) section(kind sectionKind, indeterminate bool) (start, end int,
 		err = d.lines(kind, len(d.b), true)
 	} else {
 		var n int
-		n, err = d.length(kind.String()+" length", int64(d.lim.MaxFieldSectionSize), ErrFieldSectionTooLarge)
+		n, err = d.length(kind.lengthWhat(), int64(d.lim.MaxFieldSectionSize), ErrFieldSectionTooLarge)
 		if err == nil {
 			err = d.lines(kind, d.off+n, false)
 		}

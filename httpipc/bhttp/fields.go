@@ -100,6 +100,18 @@ func (k sectionKind) String() string {
 	return "header section"
 }
 
+// lengthWhat names the length prefix of a known-length section of kind k
+// (a constant: it is computed on the hot path).
+func (k sectionKind) lengthWhat() string {
+	switch k {
+	case trailerSection:
+		return "trailer section length"
+	case infoSection:
+		return "informational header section length"
+	}
+	return "header section length"
+}
+
 // fieldState tracks the pseudo-field ordering rule through one section.
 type fieldState struct {
 	kind       sectionKind

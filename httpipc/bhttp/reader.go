@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 )
 
 // RequestReader decodes a request as it arrives: Head returns the control
@@ -170,7 +171,8 @@ func newStream(r io.Reader, lim Limits) stream {
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	return stream{br: br, lim: lim.resolved()}
+	return stream{br: br, lim: lim.resolved(), buf: make([]byte, 0, 512),
+		dec: decoder{spans: make([]fieldSpan, 0, 16)}}
 }
 
 var errOrder = errors.New("bhttp: reader methods called out of order")
@@ -224,16 +226,24 @@ func (s *stream) truncated(what string, at int64, err error) error {
 
 // readVarint reads one varint, appending its raw bytes to buf if raw.
 func (s *stream) readVarint(what string, raw bool) (uint64, error) {
+	return s.readVarintIn("", what, raw)
+}
+
+// readVarintIn is readVarint for an element of a section named prefix; the
+// two names are joined only on error, off the hot path.
+func (s *stream) readVarintIn(prefix, what string, raw bool) (uint64, error) {
 	start := s.off
 	c, err := s.br.ReadByte()
 	if err != nil {
-		return 0, s.truncated(what, start, err)
+		return 0, s.truncated(join(prefix, what), start, err)
 	}
 	var tmp [8]byte
 	tmp[0] = c
 	n := 1 << (c >> 6)
-	if _, err := io.ReadFull(s.br, tmp[1:n]); err != nil {
-		return 0, s.truncated(what, start, err)
+	for i := 1; i < n; i++ { // ReadByte, not io.ReadFull: tmp stays on the stack
+		if tmp[i], err = s.br.ReadByte(); err != nil {
+			return 0, s.truncated(join(prefix, what), start, err)
+		}
 	}
 	s.off += int64(n)
 	if raw {
@@ -248,17 +258,23 @@ func (s *stream) gatherVarint(what string) error {
 	return err
 }
 
+func join(prefix, what string) string {
+	if prefix == "" {
+		return what
+	}
+	return prefix + " " + what
+}
+
 // gatherBytes appends n bytes (already checked against a limit) to buf.
 func (s *stream) gatherBytes(n int, what string, at int64) error {
+	return s.gatherBytesIn(n, "", what, at)
+}
+
+func (s *stream) gatherBytesIn(n int, prefix, what string, at int64) error {
 	l := len(s.buf)
-	if cap(s.buf)-l < n {
-		nb := make([]byte, l, l+n)
-		copy(nb, s.buf)
-		s.buf = nb
-	}
-	s.buf = s.buf[:l+n]
+	s.buf = slices.Grow(s.buf, n)[:l+n] // n was checked against a limit
 	if _, err := io.ReadFull(s.br, s.buf[l:]); err != nil {
-		return s.truncated(what, at, err)
+		return s.truncated(join(prefix, what), at, err)
 	}
 	s.off += int64(n)
 	return nil
@@ -290,7 +306,7 @@ func (s *stream) gatherSection(kind sectionKind) error {
 		return err
 	}
 	if !s.ind {
-		return s.gatherLength(kind.String()+" length", int64(s.lim.MaxFieldSectionSize), ErrFieldSectionTooLarge)
+		return s.gatherLength(kind.lengthWhat(), int64(s.lim.MaxFieldSectionSize), ErrFieldSectionTooLarge)
 	}
 	sectStart, count := s.off, 0
 	st := fieldState{kind: kind}
@@ -304,11 +320,11 @@ func (s *stream) gatherSection(kind sectionKind) error {
 			return 0, newErr(ErrFieldSectionTooLarge, kind.String(), start)
 		}
 		at := len(s.buf)
-		return at, s.gatherBytes(int(v), kind.String()+" "+what, start)
+		return at, s.gatherBytesIn(int(v), kind.String(), what, start)
 	}
 	for {
 		start := s.off
-		nl, err := s.readVarint(kind.String()+" field line", true)
+		nl, err := s.readVarintIn(kind.String(), "field line", true)
 		if err != nil || nl == 0 {
 			return err
 		}
@@ -320,7 +336,7 @@ func (s *stream) gatherSection(kind sectionKind) error {
 			return err
 		}
 		start = s.off
-		vl, err := s.readVarint(kind.String()+" field value length", true)
+		vl, err := s.readVarintIn(kind.String(), "field value length", true)
 		if err != nil {
 			return err
 		}

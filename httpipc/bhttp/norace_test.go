@@ -1,0 +1,5 @@
+//go:build !race
+
+package bhttp
+
+const raceEnabled = false
