@@ -2,22 +2,17 @@ package afbproto_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/appwire/appwire/afbproto"
+	"github.com/appwire/appwire/internal/afbtest"
+	"github.com/appwire/appwire/internal/testserver"
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
 // testCtx bounds a test so that a bug shows up as a failure, not a hang.
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return testserver.Ctx(t) }
 
 // binder is a reference binder serving on a free loopback port.
 type binder struct {
@@ -31,39 +26,15 @@ func (b *binder) wsURL() string { return "ws" + b.url[len("http"):] }
 // on 127.0.0.1:0 until the test ends.
 func startBinder(t testing.TB, opts afbproto.Options) *binder {
 	t.Helper()
-	b, err := afbproto.NewBinder(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, api := range []afbproto.API{afbproto.NewHelloAPI(), afbproto.NewAuthAPI()} {
-		if err := b.AddAPI(api); err != nil && !errors.Is(err, afbproto.ErrAPIExists) {
-			t.Fatal(err)
-		}
-	}
-	return &binder{Binder: b, url: serve(t, b, func(ctx context.Context) { _ = b.Shutdown(ctx) }) + "/api"}
+	b, url := afbtest.Start(t, opts)
+	return &binder{Binder: b, url: url}
 }
 
 // serve runs h on a free loopback port until the test ends and returns
 // http://127.0.0.1:PORT. stop, when not nil, ends what h hijacked.
 func serve(t testing.TB, h http.Handler, stop func(context.Context)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		if stop != nil {
-			stop(ctx)
-		}
-		<-done
-	})
-	return "http://" + ln.Addr().String()
+	return testserver.Serve(t, h, stop)
 }
 
 // fakeWS serves x-afb-ws-json1 upgrades at any path and hands each

@@ -3,61 +3,30 @@ package fuzz
 import (
 	"bytes"
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/appwire/appwire/afbproto"
+	"github.com/appwire/appwire/internal/afbtest"
+	"github.com/appwire/appwire/internal/testserver"
 )
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testserver.Ctx(t) }
 
 // serveLoopback serves h on a free loopback port until the test ends and
 // returns http://127.0.0.1:PORT/api.
 func serveLoopback(t *testing.T, h http.Handler, stop func(context.Context)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		if stop != nil {
-			stop(ctx)
-		}
-		<-done
-	})
-	return "http://" + ln.Addr().String() + "/api"
+	return testserver.Serve(t, h, stop) + "/api"
 }
 
-func newBinder(t *testing.T) *afbproto.Binder {
-	t.Helper()
-	b, err := afbproto.NewBinder(afbproto.Options{Token: afbproto.FixedToken("HELLO")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, api := range []afbproto.API{afbproto.NewHelloAPI(), afbproto.NewAuthAPI()} {
-		if err := b.AddAPI(api); err != nil && !errors.Is(err, afbproto.ErrAPIExists) {
-			t.Fatal(err)
-		}
-	}
-	return b
-}
-
+// startBinder serves a reference binder with initial token HELLO and
+// returns its API root URL.
 func startBinder(t *testing.T) string {
-	b := newBinder(t)
-	return serveLoopback(t, b, func(ctx context.Context) { _ = b.Shutdown(ctx) })
+	t.Helper()
+	_, url := afbtest.Start(t, afbproto.Options{Token: afbproto.FixedToken(afbtest.Token)})
+	return url
 }
 
 func TestAFBReferenceBinderHasNoViolation(t *testing.T) {

@@ -4,44 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/appwire/appwire/afbproto"
+	"github.com/appwire/appwire/internal/afbtest"
 )
 
 // startAFBBinder serves a reference binder (hello and auth APIs, initial
 // token HELLO) on a free loopback port and returns its API root URL.
 func startAFBBinder(t *testing.T) string {
 	t.Helper()
-	b, err := afbproto.NewBinder(afbproto.Options{Token: afbproto.FixedToken("HELLO")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, api := range []afbproto.API{afbproto.NewHelloAPI(), afbproto.NewAuthAPI()} {
-		if err := b.AddAPI(api); err != nil && !errors.Is(err, afbproto.ErrAPIExists) {
-			t.Fatal(err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		_ = b.Shutdown(ctx)
-		<-done
-	})
-	return "http://" + ln.Addr().String() + "/api"
+	_, url := afbtest.Start(t, afbproto.Options{Token: afbproto.FixedToken(afbtest.Token)})
+	return url
 }
 
 // runCLI runs "appwire args..." in-process.
