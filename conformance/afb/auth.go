@@ -141,5 +141,25 @@ func authCases() []conformance.Case {
 			expectAuth(t, authCall(ctx, t, "logout", u, t1), "logout(T1)", "success", "")
 			expectAuth(t, authCall(ctx, t, "connect", u, token(t)), "connect(initial token) after logout", "denied", "")
 		},
+	}, {
+		ID:          "afb/3.5/6",
+		Title:       "with one accepted token T: connect(T), check(T) gives {\"isvalid\":true}, logout(T), then check(T) gives insufficient-scope / invalid LOA",
+		Level:       compat,
+		Profiles:    finalLike,
+		Requirement: "AGL-final removed the initial token: tokens are opaque, validity is a permission check, nothing is handed out (no token in replies). The LOA failure becomes insufficient-scope / invalid LOA. connect sets LOA=1; check needs LOA ≥ 1; logout sets LOA←0. Needs the auth sample binding.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			u := newID("s-")
+			_, r := connect(ctx, t, u)
+			if r.has("token") {
+				t.Failf("no request.token: tokens are not handed out", "%s", r.brief())
+			}
+			r = authCall(ctx, t, "check", u, token(t))
+			expectAuth(t, r, "check(T) after connect(T)", "success", "")
+			if !jsonEqual(r.Obj["response"], []byte(`{"isvalid":true}`)) {
+				t.Failf(`response {"isvalid":true}`, "%s", r.brief())
+			}
+			expectAuth(t, authCall(ctx, t, "logout", u, token(t)), "logout(T)", "success", "")
+			expectAuth(t, authCall(ctx, t, "check", u, token(t)), "check(T) after logout", "insufficient-scope", "invalid LOA")
+		},
 	}}
 }

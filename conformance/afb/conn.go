@@ -79,6 +79,21 @@ func needToken(t *conformance.T) {
 	}
 }
 
+// rejected returns a token the target rejects with the status and info
+// of the rejection (V6: denied; final, libafb: invalid-token), or skips
+// the case when no such token is known.
+func rejected(t *conformance.T) (tok, status, info string) {
+	if t.Profile() == ProfileV6 {
+		needToken(t)
+		return newID("wrong-"), "denied", "invalid token's identity"
+	}
+	tok = t.Param("badtoken")
+	if tok == "" {
+		t.Skipf("the badtoken param is empty: without a token the target's permission check rejects (every token is valid without Cynara), a rejection cannot be observed")
+	}
+	return tok, "invalid-token", "invalid token"
+}
+
 // newID returns a random hex string, for uuids, event names and tags that
 // must not collide with other cases running at the same time.
 func newID(prefix string) string {

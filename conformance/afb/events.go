@@ -66,6 +66,7 @@ func eventShapeCases() []conformance.Case {
 		ID:          "afb/2.2/1",
 		Title:       `a pushed event is [5,"hello/<name>",{"event":"hello/<name>","data":<data>,"jtype":"afb-event"}], members in that order`,
 		Level:       must,
+		Profiles:    jsonC,
 		Requirement: `event S→C [5,"api/event",EVENTOBJ]; event payload {"event":"<api>/<name>","data":<any, omitted when absent>,"jtype":"afb-event"}. Event names are always prefixed with the api of the binding that created them. Event must have exactly 3 elements. Needs the hello sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, tokenQuery(t))
@@ -83,6 +84,31 @@ func eventShapeCases() []conformance.Case {
 			}
 			members, err := memberOrder(e.El[2])
 			if err != nil || !slices.Equal(members, []string{"event", "data", "jtype"}) || !jsonEqual(e.El[2], []byte(obj)) {
+				t.Failf(want, "%.300s (members %s)", e.Raw, strings.Join(members, ", "))
+			}
+		},
+	}, {
+		ID:          "afb/2.2/2",
+		Title:       `a pushed event is [5,"hello/<name>",{"jtype":"afb-event","event":"hello/<name>","data":<data>}], members in that order`,
+		Level:       must,
+		Profiles:    libafbOnly,
+		Requirement: `libafb: {"jtype":"afb-event","event":"...","data":...}. Needs the hello sample binding.`,
+		Run: func(ctx context.Context, t *conformance.T) {
+			w := dialWS(ctx, t, tokenQuery(t))
+			defer w.close()
+			tag, name := newEvent(t, w)
+			r := push(t, w, "push", tag)
+			e := findEvent(r.Events, name)
+			if e == nil {
+				e = awaitEvent(t, w, name)
+			}
+			obj := fmt.Sprintf(`{"jtype":"afb-event","event":%q,"data":%s}`, name, eventData)
+			want := fmt.Sprintf(`[5,%q,%s]`, name, obj)
+			if len(e.El) != 3 {
+				t.Failf(want, "%.300s", e.Raw)
+			}
+			members, err := memberOrder(e.El[2])
+			if err != nil || !slices.Equal(members, []string{"jtype", "event", "data"}) || !jsonEqual(e.El[2], []byte(obj)) {
 				t.Failf(want, "%.300s (members %s)", e.Raw, strings.Join(members, ", "))
 			}
 		},

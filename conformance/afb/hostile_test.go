@@ -26,10 +26,10 @@ func TestHostileTargets(t *testing.T) {
 	}
 	for name, addr := range targets {
 		t.Run(name, func(t *testing.T) {
-			for _, profile := range []string{ProfileV6, ProfileFinal} {
+			for _, profile := range profiles {
 				r := conformance.Runner{Timeout: 500 * time.Millisecond, Parallel: 16, Strict: true, Profile: profile}
 				rep, err := r.Run(context.Background(), Suite(), conformance.Target{
-					URL: "http://" + addr + "/api", Params: map[string]string{"token": "HELLO"}})
+					URL: "http://" + addr + "/api", Params: map[string]string{"token": "HELLO", "badtoken": "BAD"}})
 				if err != nil {
 					t.Fatal(err)
 				}

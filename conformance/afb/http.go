@@ -2,6 +2,7 @@ package afb
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -115,6 +116,17 @@ func urlCases() []conformance.Case {
 				t.Failf("404 for GET /api?token=<initial token>", "HTTP %d", r.Status)
 			}
 		},
+	}, {
+		ID:          "afb/1.1/8",
+		Title:       "plain GET /api without a token gives 404 (no token check)",
+		Level:       compat,
+		Profiles:    finalLike,
+		Requirement: "A plain GET /api (exact path, no Upgrade header) reaches the WebSocket handler first; AGL-final/libafb: no check at upgrade time, so it is not an upgrade and falls through to 404.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			if r := do(ctx, t, request{RawURL: root(t).String()}); r.Status != http.StatusNotFound {
+				t.Failf("404 for GET /api without a token", "HTTP %d", r.Status)
+			}
+		},
 	}}
 }
 
@@ -218,5 +230,54 @@ func statusCases() []conformance.Case {
 				t.Failf(`HTTP 200, status "denied", info "invalid LOA"`, "HTTP %d %s", resp.Status, r.brief())
 			}
 		},
+	}, {
+		ID:          "afb/1.5/3",
+		Title:       `GET auth/check on a fresh session (LOA 0): 403, WWW-Authenticate: error="insufficient_scope", insufficient-scope / invalid LOA`,
+		Level:       must,
+		Profiles:    finalLike,
+		Requirement: `AGL-final: insufficient-scope → 403 with WWW-Authenticate: error="insufficient_scope"; the LOA failure becomes insufficient-scope / invalid LOA. libafb: 401 or 403 as above. Needs the auth sample binding.`,
+		Run: func(ctx context.Context, t *conformance.T) {
+			resp, r := call(ctx, t, request{Path: "auth/check", Query: tokenQuery(t)})
+			skipUnknownAPI(t, r, "auth")
+			expectAuthError(t, resp, r, http.StatusForbidden, `error="insufficient_scope"`, "insufficient-scope", "invalid LOA")
+		},
+	}, {
+		ID:          "afb/1.5/4",
+		Title:       `GET auth/connect with the rejected token: 401, WWW-Authenticate: error="invalid_token", invalid-token / invalid token`,
+		Level:       must,
+		Profiles:    finalLike,
+		Requirement: `AGL-final: invalid-token → 401 with WWW-Authenticate: error="invalid_token"; the token failure becomes invalid-token / invalid token. libafb: 401 or 403 as above. Needs the auth sample binding and the badtoken param.`,
+		Run: func(ctx context.Context, t *conformance.T) {
+			bad, status, info := rejected(t)
+			resp, r := call(ctx, t, request{Path: "auth/connect", Query: url.Values{"uuid": {newID("s-")}, "token": {bad}}})
+			skipUnknownAPI(t, r, "auth")
+			expectAuthError(t, resp, r, http.StatusUnauthorized, `error="invalid_token"`, status, info)
+		},
+	}, {
+		ID:          "afb/1.5/5",
+		Title:       "GET /api/<unknown api>/ping and /api/hello/<unknown verb>: 404 carrying the afb-reply",
+		Level:       must,
+		Profiles:    libafbOnly,
+		Requirement: "libafb: 404 for unknown-api/unknown-verb. Needs the hello sample binding.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			resp, r := call(ctx, t, request{Path: newID("noapi") + "/ping"})
+			if resp.Status != http.StatusNotFound || r.Status != "unknown-api" {
+				t.Failf(`HTTP 404, status "unknown-api"`, "HTTP %d %s", resp.Status, r.brief())
+			}
+			resp, r = call(ctx, t, request{Path: "hello/" + newID("noverb")})
+			skipUnknownAPI(t, r, "hello")
+			if resp.Status != http.StatusNotFound || r.Status != "unknown-verb" {
+				t.Failf(`HTTP 404, status "unknown-verb"`, "HTTP %d %s", resp.Status, r.brief())
+			}
+		},
 	}}
+}
+
+// expectAuthError fails unless resp is code with WWW-Authenticate auth and
+// r has status and info.
+func expectAuthError(t *conformance.T, resp *response, r *reply, code int, auth, status, info string) {
+	if resp.Status != code || resp.Header.Get("WWW-Authenticate") != auth || r.Status != status || r.Info != info {
+		t.Failf(fmt.Sprintf(`HTTP %d, WWW-Authenticate: %s, status %q, info %q`, code, auth, status, info),
+			"HTTP %d, WWW-Authenticate: %q, %s", resp.Status, resp.Header.Get("WWW-Authenticate"), r.brief())
+	}
 }

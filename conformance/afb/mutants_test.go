@@ -590,6 +590,102 @@ func mutants() []mutant {
 				r.URL.Path = strings.TrimSuffix(r.URL.Path, "eventsub") + "ping"
 			}
 		})},
+		// AGL-final: §1.3 inputs, §1.4 cookie, §1.5 401/403, §2.3 status
+		// names, §3.5 auth, §4.1 upgrade, §4.2 per-call token.
+		{name: "final-bearer-ignored", profile: ProfileFinal, wrap: httpRequests(func(r *http.Request) {
+			r.Header.Del("Authorization")
+		})},
+		{name: "final-access-token-ignored", profile: ProfileFinal, wrap: httpRequests(func(r *http.Request) {
+			query(r, func(q url.Values) { q.Del("access_token") })
+		})},
+		{name: "final-cookie-only-on-creation", profile: ProfileFinal, wrap: httpResponses(func(r *http.Request, resp *conformancetest.Response) {
+			if r.Header.Get("Cookie") != "" {
+				resp.Header.Del("Set-Cookie")
+			}
+		})},
+		{name: "final-auth-errors-200", profile: ProfileFinal, wrap: httpResponses(func(r *http.Request, resp *conformancetest.Response) {
+			if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+				resp.Status = http.StatusOK
+			}
+		})},
+		{name: "final-no-www-authenticate", profile: ProfileFinal, wrap: httpResponses(func(r *http.Request, resp *conformancetest.Response) {
+			resp.Header.Del("WWW-Authenticate")
+		})},
+		{name: "final-v6-status-names", profile: ProfileFinal, wrap: httpReplies(func(r *http.Request, top []member) []member {
+			return editRequestObj(top, func(rq []member) []member {
+				for i, m := range rq {
+					if m.k == "status" && (str(m.v) == "invalid-token" || str(m.v) == "insufficient-scope") {
+						rq[i].v = json.RawMessage(`"denied"`)
+					}
+				}
+				return rq
+			})
+		})},
+		{name: "final-logout-does-nothing", profile: ProfileFinal, wrap: httpRequests(func(r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "auth/logout") {
+				r.URL.Path = strings.TrimSuffix(r.URL.Path, "logout") + "ping"
+			}
+		})},
+		{name: "final-upgrade-checks-token", profile: ProfileFinal, wrap: func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tok := r.URL.Query().Get("token"); strings.EqualFold(r.URL.Path, "/api") && (tok == "" || tok == testBadToken) {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}},
+		{name: "final-call-token-ignored", profile: ProfileFinal, proxy: frames(conformancetest.ToServer, func(el []json.RawMessage) [][]byte {
+			if code(el) == "2" && len(el) == 5 {
+				el = el[:4]
+			}
+			return one(joinElems(el))
+		})},
+		// V6's rule: a call's token counts for that call only, later calls
+		// fall back to the upgrade's token (testToken in the cases).
+		{name: "final-call-token-for-that-call-only", profile: ProfileFinal, proxy: perConn(func() func(conformancetest.Direction, []byte) [][]byte {
+			tokenSeen := false
+			return func(d conformancetest.Direction, p []byte) [][]byte {
+				el, ok := elems(p)
+				if d != conformancetest.ToServer || !ok || code(el) != "2" {
+					return one(p)
+				}
+				if len(el) == 5 {
+					tokenSeen = true
+				} else if tokenSeen && len(el) == 4 {
+					el = append(el, json.RawMessage(`"`+testToken+`"`))
+				}
+				return one(joinElems(el))
+			}
+		})},
+		// libafb: §1.4 SameSite, §1.5 404, §2.1 and §2.2 member order.
+		{name: "libafb-no-samesite", profile: ProfileLibafb, wrap: httpResponses(func(r *http.Request, resp *conformancetest.Response) {
+			for i, c := range resp.Header["Set-Cookie"] {
+				resp.Header["Set-Cookie"][i] = strings.ReplaceAll(c, "; SameSite=Lax;", "")
+			}
+		})},
+		{name: "libafb-unknown-is-200", profile: ProfileLibafb, wrap: httpResponses(func(r *http.Request, resp *conformancetest.Response) {
+			if resp.Status == http.StatusNotFound && len(resp.Body) > 0 {
+				resp.Status = http.StatusOK
+			}
+		})},
+		{name: "libafb-response-first", profile: ProfileLibafb, wrap: httpReplies(func(r *http.Request, top []member) []member {
+			if v, ok := lookup(top, "response"); ok {
+				return append([]member{{"response", v}}, without(top, "response")...)
+			}
+			return top
+		})},
+		{name: "libafb-no-code", profile: ProfileLibafb, wrap: httpReplies(func(r *http.Request, top []member) []member {
+			return editRequestObj(top, func(rq []member) []member { return without(rq, "code") })
+		})},
+		{name: "libafb-event-json-c-order", profile: ProfileLibafb, proxy: frames(conformancetest.ToClient, func(el []json.RawMessage) [][]byte {
+			if code(el) == "5" && len(el) == 3 {
+				ms, _ := members(el[2])
+				jt, _ := lookup(ms, "jtype")
+				el[2] = joinMembers(append(without(ms, "jtype"), member{"jtype", jt}))
+			}
+			return one(joinElems(el))
+		})},
 	}
 }
 

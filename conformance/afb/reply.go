@@ -2,6 +2,7 @@ package afb
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ func replyCases() []conformance.Case {
 		ID:          "afb/2.1/1",
 		Title:       "GET hello/ping: the reply's members are response, jtype, request in that order; request starts with status, info",
 		Level:       must,
+		Profiles:    jsonC,
 		Requirement: `Reply: {"response":<any, omitted when null>,"jtype":"afb-reply","request":{"status":"success"|<error>,"info":<string, omitted when null>, ...}} (json-c keeps insertion order). Needs the hello sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			_, r := ping(ctx, t, request{})
@@ -57,6 +59,26 @@ func replyCases() []conformance.Case {
 			}
 			if g := strings.Join(got, ","); g != "status,token,uuid,reqid" && g != "status,info,token,uuid,reqid" {
 				t.Failf("request members status, (info,) token, uuid, reqid", "%s", r.brief())
+			}
+		},
+	}, {
+		ID:          "afb/2.1/4",
+		Title:       "GET hello/ping: members jtype, request, response in that order; request is status, info, code with code 0",
+		Level:       must,
+		Profiles:    libafbOnly,
+		Requirement: `libafb v4+: {"jtype":"afb-reply","request":{"status":"...","info":"...","code":<int>},"response":...}. Here jtype comes first, code is 0 or a negative errno-like value, and response comes last and is omitted when it is JSON null. Needs the hello sample binding.`,
+		Run: func(ctx context.Context, t *conformance.T) {
+			_, r := ping(ctx, t, request{})
+			if !slices.Equal(r.Members, []string{"jtype", "request", "response"}) {
+				t.Failf("members jtype, request, response", "members %s: %s", strings.Join(r.Members, ", "), r.brief())
+			}
+			if !slices.Equal(r.ReqOrder, []string{"status", "info", "code"}) || string(r.Req["code"]) != "0" {
+				t.Failf(`request {"status":"success","info":...,"code":0}`, "%s", r.brief())
+			}
+			_, r = call(ctx, t, request{Path: "hello/pingfail"})
+			var code int
+			if !slices.Equal(r.Members, []string{"jtype", "request"}) || json.Unmarshal(r.Req["code"], &code) != nil || code > 0 {
+				t.Failf(`hello/pingfail: members jtype, request, and request.code 0 or negative`, "%s", r.brief())
 			}
 		},
 	}}

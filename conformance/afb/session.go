@@ -72,10 +72,8 @@ func inputCases() []conformance.Case {
 		ID:          "afb/1.3/4",
 		Title:       "auth/connect with header x-afb-token and ?token: only the header's token counts",
 		Level:       must,
-		Profiles:    v6Only,
-		Requirement: "token: header x-afb-token → argument x-afb-token → argument token. Needs the auth sample binding.",
+		Requirement: "token: header x-afb-token → argument x-afb-token → argument token. Needs the auth sample binding (and, in the final and libafb profiles, the badtoken param).",
 		Run: func(ctx context.Context, t *conformance.T) {
-			needToken(t)
 			tokenOrder(ctx, t, func(first, second string) request {
 				return request{Header: http.Header{"X-Afb-Token": {first}}, Query: url.Values{"token": {second}}}
 			})
@@ -84,10 +82,8 @@ func inputCases() []conformance.Case {
 		ID:          "afb/1.3/5",
 		Title:       "auth/connect with ?x-afb-token and ?token: only x-afb-token counts",
 		Level:       must,
-		Profiles:    v6Only,
-		Requirement: "token: header x-afb-token → argument x-afb-token → argument token. Needs the auth sample binding.",
+		Requirement: "token: header x-afb-token → argument x-afb-token → argument token. Needs the auth sample binding (and, in the final and libafb profiles, the badtoken param).",
 		Run: func(ctx context.Context, t *conformance.T) {
-			needToken(t)
 			tokenOrder(ctx, t, func(first, second string) request {
 				return request{Query: url.Values{"x-afb-token": {first}, "token": {second}}}
 			})
@@ -96,7 +92,8 @@ func inputCases() []conformance.Case {
 		ID:          "afb/1.3/6",
 		Title:       "?reqid=R42 is echoed as request.reqid; ?x-afb-reqid=A&reqid=B echoes A",
 		Level:       must,
-		Requirement: "reqid: argument x-afb-reqid → argument reqid. When a reqid is present, its value is echoed as request.reqid. Needs the hello sample binding.",
+		Profiles:    jsonC,
+		Requirement: "reqid: argument x-afb-reqid → argument reqid. When a reqid is present, its value is echoed as request.reqid (libafb's hand-built reply, spec §2.1, has no reqid member). Needs the hello sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			if _, r := ping(ctx, t, request{Query: url.Values{"reqid": {"R42"}}}); r.get("reqid") != "R42" {
 				t.Failf(`request.reqid "R42"`, "%s", r.brief())
@@ -115,19 +112,42 @@ func inputCases() []conformance.Case {
 				t.Failf("no request.reqid", "%s", r.brief())
 			}
 		},
+	}, {
+		ID:          "afb/1.3/8",
+		Title:       "auth/connect with Authorization: Bearer and ?access_token: only the Bearer token counts",
+		Level:       must,
+		Profiles:    finalLike,
+		Requirement: "AGL-final and libafb first try Authorization: Bearer <tok>, then argument access_token, then the three above. Needs the auth sample binding and the badtoken param.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			tokenOrder(ctx, t, func(first, second string) request {
+				return request{Header: http.Header{"Authorization": {"Bearer " + first}}, Query: url.Values{"access_token": {second}}}
+			})
+		},
+	}, {
+		ID:          "afb/1.3/9",
+		Title:       "auth/connect with ?access_token and header x-afb-token: only access_token counts",
+		Level:       must,
+		Profiles:    finalLike,
+		Requirement: "AGL-final and libafb first try Authorization: Bearer <tok>, then argument access_token, then the three above (header x-afb-token first). Needs the auth sample binding and the badtoken param.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			tokenOrder(ctx, t, func(first, second string) request {
+				return request{Header: http.Header{"X-Afb-Token": {second}}, Query: url.Values{"access_token": {first}}}
+			})
+		},
 	}}
 }
 
 // tokenOrder checks a token precedence on two fresh sessions: mk(first,
 // second) must be judged by its first token only.
 func tokenOrder(ctx context.Context, t *conformance.T, mk func(first, second string) request) {
-	good, bad := token(t), newID("wrong-")
+	bad, status, _ := rejected(t)
+	good := token(t)
 	req := mk(bad, good)
 	req.Path = "auth/connect"
 	_, r := call(ctx, t, req)
 	skipUnknownAPI(t, r, "auth")
-	if r.Status != "denied" {
-		t.Failf(`status "denied": the wrong token comes first`, "%s", r.brief())
+	if r.Status != status {
+		t.Failf(`status "`+status+`": the rejected token comes first`, "%s", r.brief())
 	}
 	req = mk(good, bad)
 	req.Path = "auth/connect"
@@ -160,6 +180,31 @@ func cookieCases() []conformance.Case {
 			resp, _ := ping(ctx, t, request{Header: cookieHeader(t, u)})
 			if v := resp.Header.Values("Set-Cookie"); len(v) > 0 {
 				t.Failf("no Set-Cookie on a request of an existing session", "Set-Cookie: %q", v)
+			}
+		},
+	}, {
+		ID:          "afb/1.4/3",
+		Title:       "a request sending the session cookie back gets Set-Cookie for that session again",
+		Level:       compat,
+		Profiles:    finalOnly,
+		Requirement: "AGL-final sends it [the session cookie] on every reply. Needs the hello sample binding.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			u := sessionOf(ctx, t, request{})
+			resp, _ := ping(ctx, t, request{Header: cookieHeader(t, u)})
+			if c := resp.cookie(t); c == nil || c.Value != u {
+				t.Failf("Set-Cookie: "+cookieName(t)+"="+u+"; ...", "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
+			}
+		},
+	}, {
+		ID:          "afb/1.4/4",
+		Title:       "the session cookie carries SameSite=Lax",
+		Level:       compat,
+		Profiles:    libafbOnly,
+		Requirement: "libafb adds ; SameSite=Lax; to Set-Cookie: x-afb-uuid-<PORT>=<uuid>; Path=<rootapi>; Max-Age=<N>; HttpOnly. Needs the hello sample binding.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			resp, _ := ping(ctx, t, request{})
+			if c := resp.cookie(t); c == nil || c.SameSite != http.SameSiteLaxMode || !c.HttpOnly {
+				t.Failf("Set-Cookie: "+cookieName(t)+"=<uuid>; Path=...; Max-Age=<N>; HttpOnly; SameSite=Lax;", "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
 			}
 		},
 	}}
@@ -236,8 +281,8 @@ func sentBackCases() []conformance.Case {
 		ID:          "afb/3.3/3",
 		Title:       "neither hello/ping creating a session nor auth/connect returns request.token or request.uuid",
 		Level:       compat,
-		Profiles:    finalOnly,
-		Requirement: "AGL-final: status, info and, on HTTP, reqid. No token, no uuid. Needs the auth and hello sample bindings.",
+		Profiles:    finalLike,
+		Requirement: "AGL-final: status, info and, on HTTP, reqid. No token, no uuid (libafb likewise). Needs the auth and hello sample bindings.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			_, r := ping(ctx, t, request{})
 			_, c := connect(ctx, t, newID("s-"))

@@ -9,12 +9,19 @@ const (
 	// tokens make 4-element WebSocket replies, the upgrade needs a valid
 	// token.
 	ProfileV6 = "v6"
-	// ProfileFinal follows the reply format of AGL-final (after November
-	// 2019): no token or uuid in replies, no 4-element WebSocket replies.
-	// Cases on behaviour both generations share run under it too; the
-	// session semantics that AGL-final changed (cookie on every reply, no
-	// token check at upgrade, 401/403 statuses) have no cases yet.
+	// ProfileFinal follows AGL-final (after November 2019): no token or
+	// uuid in replies, no 4-element WebSocket replies, no initial token
+	// (a token is valid when the target's permission check says so),
+	// tokens also read from Authorization: Bearer and access_token, the
+	// cookie on every reply, invalid-token as 401 and insufficient-scope
+	// as 403 with WWW-Authenticate, no token check at the upgrade, and a
+	// call's token replacing its connection's.
 	ProfileFinal = "final"
+	// ProfileLibafb follows redpesk libafb v4/v5: AGL-final's token rules
+	// and reply contents, its own reply and event member order with the
+	// integer request.code, 404 for unknown-api and unknown-verb, and
+	// SameSite=Lax on the session cookie.
+	ProfileLibafb = "libafb"
 )
 
 // Levels, short.
@@ -25,8 +32,13 @@ const (
 )
 
 var (
-	v6Only    = []string{ProfileV6}
-	finalOnly = []string{ProfileFinal}
+	v6Only     = []string{ProfileV6}
+	finalOnly  = []string{ProfileFinal}
+	libafbOnly = []string{ProfileLibafb}
+	// finalLike: the AGL-final token model, shared by libafb.
+	finalLike = []string{ProfileFinal, ProfileLibafb}
+	// jsonC: json-c's member order (V1-2016 to AGL-final).
+	jsonC = []string{ProfileV6, ProfileFinal}
 )
 
 // Suite returns the afb conformance suite: black-box checks of an
@@ -56,10 +68,12 @@ func Suite() *conformance.Suite {
 		},
 		Profiles: []conformance.Profile{
 			{Name: ProfileV6, Description: "afb-daemon V6-2019: tokens refreshed and returned, uuid and reqid in replies, 4-element replies, token checked at upgrade"},
-			{Name: ProfileFinal, Description: "AGL-final (after Nov 2019) reply format: no token or uuid in replies, no 4-element replies"},
+			{Name: ProfileFinal, Description: "AGL-final (after Nov 2019): no token or uuid in replies, no 4-element replies, Bearer and access_token inputs, cookie on every reply, 401/403 with WWW-Authenticate, no token check at upgrade, a call's token replaces the connection's"},
+			{Name: ProfileLibafb, Description: "redpesk libafb v4/v5: AGL-final's token rules, jtype-first replies and events with request.code, 404 for unknown api/verb, SameSite=Lax cookie"},
 		},
 		Params: []conformance.Param{
-			{Name: "token", Usage: "the target's initial token (afb-daemon --token); empty means every token is accepted"},
+			{Name: "token", Usage: "v6: the target's initial token (afb-daemon --token), empty meaning every token is accepted; final, libafb: a token the target accepts"},
+			{Name: "badtoken", Usage: "final, libafb: a token the target's token-validity check (urn:AGL:token:valid) rejects; without it (every token is valid without Cynara) the cases needing a rejected token skip"},
 			{Name: "port", Usage: "the daemon's --port, naming the session cookie x-afb-uuid-PORT (default: the TARGET URL's port)"},
 		},
 	}

@@ -13,8 +13,13 @@ import (
 	"github.com/appwire/appwire/internal/conformancetest"
 )
 
-// testToken is the initial token of the reference binders.
-const testToken = "HELLO"
+// testToken is the initial token of the reference binders (V6) and a
+// token they accept (final, libafb); testBadToken is the one token the
+// final and libafb binders' permission check rejects.
+const (
+	testToken    = "HELLO"
+	testBadToken = "BAD-TOKEN"
+)
 
 func TestSuiteValid(t *testing.T) {
 	if err := Suite().Validate(); err != nil {
@@ -63,27 +68,39 @@ func startBinder(t *testing.T, opts afbproto.Options, wrap func(http.Handler) ht
 // target returns the conformance target for a server at addr whose session
 // cookie is named after port.
 func target(addr, port string) conformance.Target {
-	return conformance.Target{URL: "http://" + addr + "/api", Params: map[string]string{"token": testToken, "port": port}}
+	return conformance.Target{URL: "http://" + addr + "/api", Params: map[string]string{"token": testToken, "badtoken": testBadToken, "port": port}}
 }
 
-func dialectOf(profile string) afbproto.Dialect {
-	if profile == ProfileFinal {
-		return afbproto.DialectAGLFinal
+// optionsOf returns the reference binder's options for profile: its
+// Dialect, the initial token, and (final, libafb) a permission check
+// rejecting testBadToken, as Cynara would.
+func optionsOf(profile string) afbproto.Options {
+	opts := afbproto.Options{Token: afbproto.FixedToken(testToken)}
+	switch profile {
+	case ProfileFinal:
+		opts.Dialect = afbproto.DialectAGLFinal
+	case ProfileLibafb:
+		opts.Dialect = afbproto.DialectLibafb
 	}
-	return afbproto.DialectV6
+	if profile != ProfileV6 {
+		opts.TokenValidator = func(tok string) bool { return tok != testBadToken }
+	}
+	return opts
 }
+
+var profiles = []string{ProfileV6, ProfileFinal, ProfileLibafb}
 
 func runner() conformance.Runner {
 	return conformance.Runner{Timeout: 3 * time.Second, Parallel: 8}
 }
 
 // TestProof proves the suite: the reference binder passes every case in
-// both profiles, every mutant fails at least one case, and every case
+// every profile, every mutant fails at least one case, and every case
 // fails against at least one mutant.
 func TestProof(t *testing.T) {
 	p := conformancetest.New(t, Suite(), runner())
-	for _, profile := range []string{ProfileV6, ProfileFinal} {
-		b := startBinder(t, afbproto.Options{Token: afbproto.FixedToken(testToken), Dialect: dialectOf(profile)}, nil)
+	for _, profile := range profiles {
+		b := startBinder(t, optionsOf(profile), nil)
 		p.Reference(profile, target(b.addr, b.port))
 	}
 	for _, m := range mutants() {
@@ -91,7 +108,7 @@ func TestProof(t *testing.T) {
 		if profile == "" {
 			profile = ProfileV6
 		}
-		opts := afbproto.Options{Token: afbproto.FixedToken(testToken), Dialect: dialectOf(profile)}
+		opts := optionsOf(profile)
 		if m.opts != nil {
 			m.opts(&opts)
 		}

@@ -127,6 +127,25 @@ func upgradeCases() []conformance.Case {
 			defer c.CloseNow()
 			expectProtocol(t, c)
 		},
+	}, {
+		ID:          "afb/4.1/8",
+		Title:       "upgrade without a token (and with the rejected token, given badtoken) gives 101",
+		Level:       compat,
+		Profiles:    finalLike,
+		Requirement: "The session/token context is built from the upgrade request exactly as for HTTP. AGL-final/libafb: no check at upgrade time.",
+		Run: func(ctx context.Context, t *conformance.T) {
+			qs := []url.Values{nil}
+			if bad := t.Param("badtoken"); bad != "" {
+				qs = append(qs, url.Values{"token": {bad}})
+			}
+			for _, q := range qs {
+				c, err := tryDialWS(ctx, t, wsURL(t, q), wsconn.DialOptions{Protocols: []string{subprotocol}})
+				if err != nil {
+					t.Failf("HTTP 101: no token check at upgrade", "%s", handshakeText(err))
+				}
+				c.CloseNow()
+			}
+		},
 	}}
 }
 
@@ -240,7 +259,7 @@ func frameCases() []conformance.Case {
 		ID:          "afb/4.2/7",
 		Title:       `[2,"r","auth/connect",null] gives a 3-element [3,"r",REPLY] without request.token`,
 		Level:       compat,
-		Profiles:    finalOnly,
+		Profiles:    finalLike,
 		Requirement: "The 4-element reply was removed from the spec on 14 Nov 2019 (AGL-final, libafb). Needs the auth sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
@@ -288,6 +307,39 @@ func frameCases() []conformance.Case {
 				defer w.close()
 				w.send(`[5,"x/y",{"event":"x/y","jtype":"afb-event"}]`)
 				expectStatus(t, w.call("e1", "hello/ping", "null").reply, "success")
+			},
+		}, {
+			ID:          "afb/4.2/16",
+			Title:       "a call's 5th-element token replaces the connection's: after a call with the rejected token, calls without a token are rejected until one carries an accepted token",
+			Level:       compat,
+			Profiles:    finalLike,
+			Requirement: "AGL-final: a token in a call replaces the connection's token for later calls. No check at upgrade time. Needs the auth sample binding and the badtoken param.",
+			Run: func(ctx context.Context, t *conformance.T) {
+				bad, status, _ := rejected(t)
+				w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
+				defer w.close()
+				steps := []struct {
+					tok, status string // tok "" sends none
+				}{
+					{"", "success"},       // the upgrade's accepted token
+					{bad, status},         // replaces it
+					{"", status},          // the rejected token stays
+					{token(t), "success"}, // replaces it again
+					{"", "success"},
+				}
+				for i, s := range steps {
+					id := fmt.Sprintf("t%d", i)
+					var r *wsReply
+					if s.tok == "" {
+						r = w.call(id, "auth/connect", "null")
+					} else {
+						r = w.call(id, "auth/connect", "null", s.tok)
+					}
+					skipUnknownAPI(t, r.reply, "auth")
+					if r.Status != s.status {
+						t.Failf(fmt.Sprintf("call %s (token %q): status %q", id, s.tok, s.status), "%.300s", r.frame.Raw)
+					}
+				}
 			},
 		}}
 	return cases
