@@ -42,7 +42,8 @@
 // end of the request, and so does SessionClose (logout): the next request
 // naming that uuid gets a fresh session with the initial token (a
 // WebSocket connection keeps the orphaned session it holds); the cookie's
-// Max-Age is always 3600.
+// Max-Age is always 3600. The Options defaults stay V6's: V1-2016's
+// --session-max 10 and 3600 s session timeout are not applied.
 //
 // DialectAGLFinal (after November 2019) has no initial token (Options.Token
 // is ignored): tokens are opaque, and a token is valid when
@@ -66,7 +67,7 @@
 //
 // DialectLibafb (redpesk libafb v4/v5) follows AGL-final's token and
 // session rules, and differs in: the reply shape (jtype first, request
-// with an integer code, response last; the framework errors carry
+// with status, info and an integer code but no reqid, response last; the framework errors carry
 // afb-errno.h's codes, e.g. -3 unknown-api, -4 unknown-verb, -7
 // invalid-token, -9 insufficient-scope, other statuses the Code their
 // Reply holds) and the event shape (jtype first); the HTTP status of an
