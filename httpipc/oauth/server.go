@@ -163,9 +163,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
+// ServeHTTP routes to /authorize, /token, /api and the metadata.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// singleParams returns the first of names that appears more than once
+// repeated returns the first of names that appears more than once
 // (RFC 6749 §3.1: parameters MUST NOT be repeated), or "".
 func repeated(v url.Values, names ...string) string {
 	for _, n := range names {
