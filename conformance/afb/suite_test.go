@@ -1,15 +1,14 @@
 package afb
 
 import (
-	"context"
-	"net"
 	"net/http"
-	"strconv"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/appwire/appwire/afbproto"
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/internal/afbtest"
 	"github.com/appwire/appwire/internal/conformancetest"
 )
 
@@ -37,32 +36,12 @@ type binder struct {
 // bindings, wrapped by wrap (nil: as is), until the test ends.
 func startBinder(t *testing.T, opts afbproto.Options, wrap func(http.Handler) http.Handler) binder {
 	t.Helper()
-	b, err := afbproto.NewBinder(opts)
+	_, root := afbtest.StartWrapped(t, opts, wrap)
+	u, err := url.Parse(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, api := range []afbproto.API{afbproto.NewAuthAPI(), afbproto.NewHelloAPI()} {
-		if err := b.AddAPI(api); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var h http.Handler = b
-	if wrap != nil {
-		h = wrap(h)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = b.Shutdown(ctx)
-		_ = srv.Close()
-	})
-	return binder{addr: ln.Addr().String(), port: strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}
+	return binder{addr: u.Host, port: u.Port()}
 }
 
 // target returns the conformance target for a server at addr whose session

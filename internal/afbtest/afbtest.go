@@ -4,6 +4,7 @@ package afbtest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 
 	"github.com/appwire/appwire/afbproto"
@@ -18,6 +19,13 @@ const Token = "HELLO"
 // ("http://127.0.0.1:PORT/api").
 func Start(t testing.TB, opts afbproto.Options) (*afbproto.Binder, string) {
 	t.Helper()
+	return StartWrapped(t, opts, nil)
+}
+
+// StartWrapped is Start with the binder behind wrap (a mutant, a
+// middleware); nil wrap serves the binder as it is.
+func StartWrapped(t testing.TB, opts afbproto.Options, wrap func(http.Handler) http.Handler) (*afbproto.Binder, string) {
+	t.Helper()
 	b, err := afbproto.NewBinder(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +35,10 @@ func Start(t testing.TB, opts afbproto.Options) (*afbproto.Binder, string) {
 			t.Fatal(err)
 		}
 	}
-	url := testserver.Serve(t, b, func(ctx context.Context) { _ = b.Shutdown(ctx) })
+	var h http.Handler = b
+	if wrap != nil {
+		h = wrap(b)
+	}
+	url := testserver.Serve(t, h, func(ctx context.Context) { _ = b.Shutdown(ctx) })
 	return b, url + b.Options().RootAPI
 }
