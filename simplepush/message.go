@@ -45,9 +45,9 @@ func ParseMessageType(s string, fold bool) MessageType {
 
 // Update is one channel's version, in a notification or an ack.
 type Update struct {
-	ChannelID string
-	Version   uint64
-	Data      string // notification only; "" when none
+	ChannelID string `json:"channelID"`
+	Version   uint64 `json:"version"`
+	Data      string `json:"data,omitempty"` // notification only; "" when none
 }
 
 // ClientMessage is one message from a user agent. Which fields are set
