@@ -1,7 +1,10 @@
 package wsconn
 
 import (
+	"bufio"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -69,13 +72,43 @@ var ErrNotUpgrade = errors.New("wsconn: not a WebSocket version 13 upgrade reque
 // refusals) is the caller's: check the request first, then call Upgrade.
 // The caller owns the returned Conn; the http.Handler may return at once.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) (*Conn, error) {
+	nc, rw, err := upgrade(w, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := newConn(nc, rw.Reader, ws.StateServerSide, opts.ReadLimit)
+	c.protocol = opts.Protocol
+	return c, nil
+}
+
+// UpgradeRaw is Upgrade for servers that do their own framing and keep
+// no per-connection buffers (SimplePush parks idle sockets in epoll): it
+// answers 101 and returns the hijacked connection and a copy of the bytes
+// the HTTP server had already read past the handshake (usually none),
+// which come first in the WebSocket stream. The HTTP server's buffers are
+// not retained. opts.ReadLimit is not used.
+func UpgradeRaw(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) (net.Conn, []byte, error) {
+	nc, rw, err := upgrade(w, r, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		early = make([]byte, n)
+		_, _ = io.ReadFull(rw.Reader, early) // buffered: cannot fail
+	}
+	return nc, early, nil
+}
+
+// upgrade checks r, hijacks the connection and writes the 101 response.
+func upgrade(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) (net.Conn, *bufio.ReadWriter, error) {
 	if !IsUpgrade(r) || r.Header.Get("Sec-WebSocket-Version") != "13" {
-		return nil, ErrNotUpgrade
+		return nil, nil, ErrNotUpgrade
 	}
 	key := r.Header.Get("Sec-WebSocket-Key")
 	nc, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bw := rw.Writer
 	bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
@@ -88,10 +121,8 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) (*Conn
 	bw.WriteString("\r\n")
 	if err := bw.Flush(); err != nil {
 		nc.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	_ = nc.SetDeadline(time.Time{}) // drop the http.Server's timeouts
-	c := newConn(nc, rw.Reader, ws.StateServerSide, opts.ReadLimit)
-	c.protocol = opts.Protocol
-	return c, nil
+	return nc, rw, nil
 }
