@@ -23,7 +23,7 @@ var benchRequest = &bhttp.Request{Method: "POST", Scheme: "https", Authority: "l
 
 const benchH1 = "POST /ims/oneroster/v1p1/users?limit=10 HTTP/1.1\r\nHost: lms.example\r\n" +
 	"Accept: application/json\r\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig\r\n" +
-	"Content-Type: application/json\r\nUser-Agent: appwire/1\r\nX-Request-Id: 5f1c2a\r\nContent-Length: 61\r\n\r\n" +
+	"Content-Type: application/json\r\nUser-Agent: appwire/1\r\nX-Request-Id: 5f1c2a\r\nContent-Length: 60\r\n\r\n" +
 	`{"sourcedId":"u1","givenName":"Ada","familyName":"Lovelace"}`
 
 func BenchmarkDecodeRequest(b *testing.B) {

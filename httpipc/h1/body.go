@@ -117,7 +117,7 @@ func chunkSize(l []byte, at int) (int64, error) {
 	return n, nil
 }
 
-func forbiddenTrailer(name []byte) bool {
+func forbiddenTrailer[T ~string | ~[]byte](name T) bool {
 	for _, f := range [...]string{"content-length", "transfer-encoding", "host", "trailer",
 		"connection", "keep-alive", "proxy-connection", "upgrade", "te"} {
 		if equalFold(name, f) {

@@ -25,7 +25,7 @@ import (
 //
 // Every error is an *Error; see the package doc for what is rejected.
 func DecodeRequest(b []byte, lim Limits) (*bhttp.Request, error) {
-	p := &parser{b: b, lim: lim.resolved()}
+	p := &parser{b: b, lim: lim.resolved(), spans: make([]fieldSpan, 0, 16)}
 	l, err := p.line("request line", 0)
 	if err != nil {
 		return nil, err

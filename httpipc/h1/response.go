@@ -16,7 +16,7 @@ import (
 // The reason phrase is checked and dropped (bhttp has none). Fields are
 // handled as by DecodeRequest; Body aliases b when it arrived in one piece.
 func DecodeResponse(b []byte, method string, lim Limits) (*bhttp.Response, error) {
-	p := &parser{b: b, lim: lim.resolved()}
+	p := &parser{b: b, lim: lim.resolved(), spans: make([]fieldSpan, 0, 16)}
 	r := &bhttp.Response{}
 	for {
 		start := p.off

@@ -87,30 +87,36 @@ func checkResponse(r *bhttp.Response) (keepCL bool, err error) {
 // framing and connection-specific fields (except those in allow).
 func checkFields(fs bhttp.Fields, section string, trailer bool, allow ...string) error {
 	for _, f := range fs {
-		what := section + " field " + quote(f.Name)
-		if !isToken(f.Name) {
-			return newErr(ErrFieldName, what, -1)
+		if err := checkField(f, trailer, allow); err != nil {
+			return newErr(err, section+" field "+quote(f.Name), -1)
 		}
-		for i := 0; i < len(f.Name); i++ {
-			if 'A' <= f.Name[i] && f.Name[i] <= 'Z' {
-				return newErr(ErrFieldName, what+" (not lowercase)", -1)
-			}
+	}
+	return nil
+}
+
+func checkField(f bhttp.Field, trailer bool, allow []string) error {
+	if !isToken(f.Name) {
+		return ErrFieldName
+	}
+	for i := 0; i < len(f.Name); i++ {
+		if 'A' <= f.Name[i] && f.Name[i] <= 'Z' {
+			return ErrFieldName
 		}
-		if invalidValueByte(f.Value) >= 0 || len(f.Value) > 0 && (isWS(f.Value[0]) || isWS(f.Value[len(f.Value)-1])) {
-			return newErr(ErrFieldValue, what, -1)
+	}
+	if invalidValueByte(f.Value) >= 0 || len(f.Value) > 0 && (isWS(f.Value[0]) || isWS(f.Value[len(f.Value)-1])) {
+		return ErrFieldValue
+	}
+	if trailer && forbiddenTrailer(f.Name) {
+		return ErrTrailerField
+	}
+	switch f.Name {
+	case "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "upgrade":
+		if !contains(allow, f.Name) {
+			return ErrFramingField
 		}
-		if trailer && forbiddenTrailer([]byte(f.Name)) {
-			return newErr(ErrTrailerField, what, -1)
-		}
-		switch f.Name {
-		case "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "upgrade":
-			if !contains(allow, f.Name) {
-				return newErr(ErrFramingField, what, -1)
-			}
-		case "te":
-			if f.Value != "trailers" {
-				return newErr(ErrFramingField, what, -1)
-			}
+	case "te":
+		if f.Value != "trailers" {
+			return ErrFramingField
 		}
 	}
 	return nil
