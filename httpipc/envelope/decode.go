@@ -21,7 +21,7 @@ func DecodeRequest(b []byte, lim Limits) (*bhttp.Request, error) {
 			return nil, err
 		}
 	}
-	header, err := r.section("header section")
+	header, err := r.section(headerNames)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func DecodeRequest(b []byte, lim Limits) (*bhttp.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	trailer, err := r.section("trailer section")
+	trailer, err := r.section(trailerNames)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +91,14 @@ func DecodeResponse(b []byte, lim Limits) (*bhttp.Response, error) {
 			return nil, newErr(bhttp.ErrStatus, "informational status", at)
 		}
 		infoStatus[i] = int(s)
-		if infoFields[i], err = r.section("informational header section"); err != nil {
+		if infoFields[i], err = r.section(infoNames); err != nil {
 			return nil, err
 		}
 		if err := r.extensions("informational response", m-infoLen); err != nil {
 			return nil, err
 		}
 	}
-	header, err := r.section("header section")
+	header, err := r.section(headerNames)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func DecodeResponse(b []byte, lim Limits) (*bhttp.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	trailer, err := r.section("trailer section")
+	trailer, err := r.section(trailerNames)
 	if err != nil {
 		return nil, err
 	}

@@ -153,10 +153,21 @@ func (r *reader) uint(what string) (uint64, error) {
 	return 0, newErr(ErrType, what+" (want non-negative integer)", at)
 }
 
+// sectionNames are the element names of one kind of field section, as
+// literals so that naming them costs nothing on the hot path.
+type sectionNames struct{ section, pair, name, value string }
+
+var (
+	headerNames  = sectionNames{"header section", "header field (want [name, value])", "header field name", "header field value"}
+	trailerNames = sectionNames{"trailer section", "trailer field (want [name, value])", "trailer field name", "trailer field value"}
+	infoNames    = sectionNames{"informational header section", "informational header field (want [name, value])",
+		"informational header field name", "informational header field value"}
+)
+
 // section reads a field section: an array of [name, value] arrays.
-func (r *reader) section(what string) (fieldSpans, error) {
+func (r *reader) section(nm sectionNames) (fieldSpans, error) {
 	at := r.off()
-	n, err := r.arrayLen(what, r.lim.MaxFields, ErrTooManyFields)
+	n, err := r.arrayLen(nm.section, r.lim.MaxFields, ErrTooManyFields)
 	if err != nil {
 		return fieldSpans{}, err
 	}
@@ -164,22 +175,22 @@ func (r *reader) section(what string) (fieldSpans, error) {
 	size := 0
 	for i := 0; i < n; i++ {
 		pairAt := r.off()
-		m, err := r.arrayLen(what+" field", 0, nil)
+		m, err := r.arrayLen(nm.pair, 0, nil)
 		if err != nil {
 			return fieldSpans{}, err
 		}
 		if m != 2 {
-			return fieldSpans{}, newErr(ErrSchema, what+" field (want [name, value])", pairAt)
+			return fieldSpans{}, newErr(ErrSchema, nm.pair, pairAt)
 		}
-		if err := r.text(what + " field name"); err != nil {
+		if err := r.text(nm.name); err != nil {
 			return fieldSpans{}, err
 		}
-		if err := r.text(what + " field value"); err != nil {
+		if err := r.text(nm.value); err != nil {
 			return fieldSpans{}, err
 		}
 		size += r.spans[len(r.spans)-1].n + r.spans[len(r.spans)-2].n
 		if size > r.lim.MaxFieldSectionSize {
-			return fieldSpans{}, newErr(ErrFieldSectionTooLarge, what, at)
+			return fieldSpans{}, newErr(ErrFieldSectionTooLarge, nm.section, at)
 		}
 	}
 	return fs, nil
