@@ -1,0 +1,287 @@
+package simplepush
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/appwire/appwire/internal/wsconn"
+	"github.com/gobwas/ws"
+)
+
+// conn is one user-agent socket. While idle it holds no buffer and no
+// goroutine: only this struct, the net.Conn and a poller registration.
+type conn struct {
+	s  *Server
+	nc net.Conn
+	rc syscall.RawConn // nil when nc has no file descriptor
+	id uint64          // poller key
+
+	pre      []byte // bytes read past the handshake, consumed by the first read
+	endpoint string // pushEndpoint prefix when Options.EndpointURL is empty
+
+	wmu sync.Mutex // serialises writes
+
+	mu          sync.Mutex
+	closed      bool
+	uaid        string // "" before hello
+	connectedAt int64
+	lastPing    time.Time
+	helloTimer  Timer
+	retryTimer  Timer
+}
+
+// readerPool and bufPool lend buffers only while a frame is read or
+// written.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	bufPool    = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+)
+
+const maxPooledBuf = 64 << 10
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= maxPooledBuf {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+// prefixReader yields pre, then r.
+type prefixReader struct {
+	pre []byte
+	r   io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// errClosing ends a read loop after the server decided to close.
+var errClosing = errors.New("simplepush: closing")
+
+// serveReadable reads and handles every message the peer sent, until
+// nothing is buffered (then it reports true: wait in the poller again)
+// or the connection ends (false). Only one goroutine runs it at a time
+// per connection: the poller hands a connection out once per arm.
+func (c *conn) serveReadable() bool {
+	s := c.s
+	s.stats.reading.Add(1)
+	defer s.stats.reading.Add(-1)
+	br := readerPool.Get().(*bufio.Reader)
+	src := &prefixReader{pre: c.pre, r: c.nc}
+	c.pre = nil
+	br.Reset(src)
+	msg := getBuf()
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+		putBuf(msg)
+	}()
+	var (
+		hb         [ws.MaxHeaderSize - 2]byte
+		op         ws.OpCode
+		fragmented bool
+	)
+	idle := func() bool { return !fragmented && br.Buffered() == 0 && len(src.pre) == 0 }
+	for {
+		_ = c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		h, err := ws.ReadHeaderBuffer(br, hb[:])
+		if err != nil {
+			c.closeNow()
+			return false
+		}
+		state := ws.StateServerSide
+		if fragmented {
+			state = state.Set(ws.StateFragmented)
+		}
+		if err := ws.CheckHeader(h, state); err != nil {
+			c.close(wsconn.StatusProtocolError, "")
+			return false
+		}
+		if h.OpCode.IsControl() {
+			var ctl [ws.MaxControlFramePayloadSize]byte
+			p := ctl[:h.Length]
+			if _, err := io.ReadFull(br, p); err != nil {
+				c.closeNow()
+				return false
+			}
+			ws.Cipher(p, h.Mask, 0)
+			switch h.OpCode {
+			case ws.OpPing:
+				_ = c.writeFrame(ws.OpPong, p)
+			case ws.OpClose:
+				code := wsconn.StatusNormalClosure
+				if len(p) >= 2 {
+					code = wsconn.StatusCode(binary.BigEndian.Uint16(p))
+				}
+				c.close(code, "")
+				return false
+			}
+		} else {
+			if h.OpCode != ws.OpContinuation {
+				op = h.OpCode
+			}
+			if h.Length > s.opts.MaxMessageSize-int64(len(*msg)) {
+				c.close(wsconn.StatusMessageTooBig, "")
+				return false
+			}
+			n := int(h.Length)
+			*msg = grow(*msg, n)
+			p := (*msg)[len(*msg) : len(*msg)+n]
+			if _, err := io.ReadFull(br, p); err != nil {
+				c.closeNow()
+				return false
+			}
+			ws.Cipher(p, h.Mask, 0)
+			*msg = (*msg)[:len(*msg)+n]
+			fragmented = !h.Fin
+			if h.Fin {
+				if err := c.message(op, *msg); err != nil {
+					return false
+				}
+				*msg = (*msg)[:0]
+			}
+		}
+		if idle() {
+			_ = c.nc.SetReadDeadline(time.Time{})
+			return true
+		}
+	}
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
+}
+
+// message checks one complete data message and hands it to the handler.
+// A non-nil error means the connection is closed.
+func (c *conn) message(op ws.OpCode, p []byte) error {
+	if op == ws.OpBinary && c.s.opts.Dialect == DialectAutopush {
+		c.close(wsconn.StatusUnsupportedData, "")
+		return errClosing
+	}
+	if !utf8.Valid(p) {
+		c.close(wsconn.StatusInvalidPayload, "")
+		return errClosing
+	}
+	if !c.s.handle(c, p) {
+		return errClosing
+	}
+	return nil
+}
+
+// writeText writes one text message.
+func (c *conn) writeText(p []byte) error { return c.writeFrame(ws.OpText, p) }
+
+func (c *conn) writeFrame(op ws.OpCode, p []byte) error {
+	b := getBuf()
+	*b = wsconn.AppendFrame((*b)[:0], op, p, false)
+	c.wmu.Lock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	_, err := c.nc.Write(*b)
+	c.wmu.Unlock()
+	putBuf(b)
+	if err != nil {
+		c.closeNow()
+	}
+	return err
+}
+
+// writeMessage encodes m and writes it.
+func (c *conn) writeMessage(m *ServerMessage) error {
+	b := getBuf()
+	*b = m.Append((*b)[:0])
+	err := c.writeText(*b)
+	putBuf(b)
+	return err
+}
+
+// close sends a close frame (best effort) and closes the connection.
+func (c *conn) close(code wsconn.StatusCode, reason string) {
+	if c.markClosed() {
+		var body [ws.MaxControlFramePayloadSize]byte
+		binary.BigEndian.PutUint16(body[:], uint16(code))
+		n := 2 + copy(body[2:min(len(body), 2+len(reason))], reason)
+		b := getBuf()
+		*b = wsconn.AppendFrame((*b)[:0], ws.OpClose, body[:n], false)
+		c.wmu.Lock()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.nc.Write(*b)
+		c.wmu.Unlock()
+		putBuf(b)
+		c.finish()
+	}
+}
+
+// closeNow closes without a closing handshake (the peer is gone).
+func (c *conn) closeNow() {
+	if c.markClosed() {
+		c.finish()
+	}
+}
+
+func (c *conn) markClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.closed = true
+	for _, t := range []Timer{c.helloTimer, c.retryTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	return true
+}
+
+// finish releases the connection: poller, server maps, route.
+func (c *conn) finish() {
+	s := c.s
+	s.poll.remove(c)
+	_ = c.nc.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	c.mu.Lock()
+	uaid, at := c.uaid, c.connectedAt
+	c.mu.Unlock()
+	mine := uaid != "" && s.byUAID[uaid] == c
+	if mine {
+		delete(s.byUAID, uaid)
+	}
+	s.mu.Unlock()
+	if uaid != "" {
+		s.stats.helloed.Add(-1)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.opts.StoreTimeout)
+		defer cancel()
+		if err := s.opts.Store.Disconnect(ctx, uaid, Route{Node: s.opts.Node, ConnectedAt: at}); err != nil {
+			s.logf("simplepush: disconnect %s: %v", uaid, err)
+		}
+	}
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
