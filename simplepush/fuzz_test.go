@@ -104,3 +104,29 @@ func FuzzParseServerMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseNotify: an accepted PUT body re-encodes to a body that parses
+// to the same Notify.
+func FuzzParseNotify(f *testing.F) {
+	for _, s := range []string{"version=1", "version=1&data=hi", "", "data=%00%ff", "version=-1", "version=1;x", "data=a&data=b&version=2&version=3"} {
+		f.Add([]byte(s), "")
+	}
+	f.Add([]byte(""), "version=5")
+	f.Fuzz(func(t *testing.T, body []byte, query string) {
+		n, err := ParseNotify(body, query, 64)
+		if err != nil {
+			if CodeOf(err) == CodeServerError {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if len(n.Data) > 64 {
+			t.Fatalf("data over the limit accepted")
+		}
+		enc := n.Append(nil)
+		again, err := ParseNotify(enc, "", 64)
+		if err != nil || again != n {
+			t.Fatalf("%q %q -> %q: %+v vs %+v (%v)", body, query, enc, n, again, err)
+		}
+	})
+}
