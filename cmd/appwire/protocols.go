@@ -33,7 +33,7 @@ type instance struct {
 // protocols lists every protocol in the order "serve" assigns ports.
 func protocols() []protocol {
 	return []protocol{
-		afbProtocol(),
+		afbProtocol(), simplepushProtocol(),
 	}
 }
 

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/simplepush"
+)
+
+func simplepushProtocol() protocol {
+	return protocol{
+		name:  "simplepush",
+		about: "Mozilla SimplePush (WebSocket user agents, PUT endpoint)",
+		// Placeholder until the simplepush conformance suite lands: a
+		// valid suite with the two profiles and no cases.
+		suite: func() *conformance.Suite {
+			return &conformance.Suite{
+				Name:  "simplepush",
+				Title: "SimplePush (specs/simplepush.md)",
+				Profiles: []conformance.Profile{
+					{Name: "pushgo", Description: "pushgo on the wire (default)"},
+					{Name: "autopush", Description: "autopush (Python, SimplePush era)"},
+				},
+			}
+		},
+		serve: serveSimplePush,
+	}
+}
+
+// serveSimplePush runs the reference server with the in-memory store;
+// endpoints are served on the same listener under /update/.
+func serveSimplePush(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
+	wake := &simplepush.UDPWakeup{
+		// A demo server kicks loopback addresses only.
+		Allow: func(a netip.AddrPort) bool { return a.Addr().IsLoopback() },
+	}
+	s, err := simplepush.NewServer(simplepush.Options{
+		MaxConnections: -1, // load tools open tens of thousands of sockets
+		Wakeup:         wake,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx, ln) }()
+	addr := ln.Addr().String()
+	url := "ws://" + addr + "/"
+	return &instance{
+		url: url,
+		examples: []string{
+			fmt.Sprintf(`echo '{"messageType":"hello","uaid":"","channelIDs":[]}' | websocat %s`, url),
+			fmt.Sprintf(`curl -X PUT -d version=1 http://%s/update/<token from pushEndpoint>`, addr),
+			fmt.Sprintf("go run ./cmd/appwire conform simplepush %s", url),
+		},
+		shutdown: func(ctx context.Context) error {
+			stop()
+			defer wake.Close()
+			select {
+			case err := <-done:
+				return err
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}, nil
+}
