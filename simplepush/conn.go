@@ -128,8 +128,13 @@ func (c *conn) serveReadable() bool {
 				code := wsconn.StatusNormalClosure
 				if len(p) >= 2 {
 					code = wsconn.StatusCode(binary.BigEndian.Uint16(p))
+					if ws.CheckCloseFrameData(code, string(p[2:])) != nil {
+						code = wsconn.StatusProtocolError
+					}
+				} else if len(p) == 1 {
+					code = wsconn.StatusProtocolError
 				}
-				c.close(code, "")
+				c.close(code, "") // echo the peer's code (RFC 6455 5.5.1)
 				return false
 			}
 		} else {

@@ -282,3 +282,30 @@ func TestAutopushRegisterErrorsKeepSocket(t *testing.T) {
 	}
 	c.register(NewChannelID())
 }
+
+func TestFramingRules(t *testing.T) {
+	ts := startServer(t, Options{MaxMessageSize: 1024})
+	c := ts.dial(t)
+	c.hello("")
+	// Fragmented text message and a ping in between.
+	frag := []byte{0x01, 0x80 | 1, 0, 0, 0, 0, '{'} // text, not final, "{", zero mask
+	ping := []byte{0x89, 0x80, 0, 0, 0, 0}
+	last := []byte{0x80, 0x80 | 1, 0, 0, 0, 0, '}'}
+	for _, b := range [][]byte{frag, ping, last} {
+		if err := c.c.WriteRaw(ctx5(t), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.recvRaw(); got != `{}` {
+		t.Fatalf("pong to a fragmented ping: %s", got)
+	}
+	c.send(`{"messageType":"hello","uaid":"` + strings.Repeat("a", 2000) + `","channelIDs":[]}`)
+	if code := c.closed(); code != 1009 {
+		t.Fatalf("oversized message: close %d", code)
+	}
+	c = ts.dial(t)
+	_ = c.c.WriteRaw(ctx5(t), []byte{0x81, 0x02, '{', '}'}) // unmasked client frame
+	if code := c.closed(); code != 1002 {
+		t.Fatalf("unmasked frame: close %d", code)
+	}
+}
