@@ -1,0 +1,315 @@
+package httpipc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// stream is one request/response exchange. The receive side is a pipe the
+// read loop fills and one consumer (a bhttp reader) drains; the send side
+// turns writes into DATA frames within the peer's credit.
+type stream struct {
+	c    *conn
+	sid  atomic.Uint64 // 0 until a client stream's first frame is queued
+	done chan struct{} // closed when the stream is aborted
+	err  error         // why; set before done is closed
+
+	// Server streams: the handler's context, canceled by abort.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Guarded by c.mu.
+	scredit    int64
+	localDone  bool // END_STREAM sent (or aborted)
+	remoteDone bool // END_STREAM received (or aborted)
+	removed    bool
+	aborted    bool
+
+	// Receive side, guarded by rmu.
+	rmu      sync.Mutex
+	rbuf     []byte
+	roff     int
+	rend     bool
+	rerr     error
+	rwin     int64 // credit the peer still has on this stream
+	runacked int64
+	rsig     chan struct{} // cap 1: wakes the consumer
+}
+
+// ID returns the stream id (0 for a client stream not yet sent).
+func (st *stream) ID() uint64 { return st.sid.Load() }
+
+// deliver appends a DATA payload (read loop).
+func (st *stream) deliver(data []byte, end bool) error {
+	n := int64(len(data))
+	st.rmu.Lock()
+	if st.rend {
+		st.rmu.Unlock()
+		return protoErr(ErrFlowControl, "DATA after END_STREAM")
+	}
+	if n > st.rwin {
+		st.rmu.Unlock()
+		return protoErr(ErrFlowControl, "DATA beyond stream credit")
+	}
+	st.rwin -= n
+	st.rend = end
+	if st.rerr != nil { // aborted locally: drop
+		st.rmu.Unlock()
+		st.c.returnConnCredit(n)
+		return nil
+	}
+	if n > 0 {
+		if st.roff > 0 && cap(st.rbuf)-len(st.rbuf) < len(data) {
+			m := copy(st.rbuf, st.rbuf[st.roff:])
+			st.rbuf, st.roff = st.rbuf[:m], 0
+		}
+		st.rbuf = append(st.rbuf, data...)
+	}
+	st.rmu.Unlock()
+	st.wake()
+	return nil
+}
+
+func (st *stream) wake() {
+	select {
+	case st.rsig <- struct{}{}:
+	default:
+	}
+}
+
+// Read drains the receive side; it returns io.EOF after END_STREAM and the
+// stream's error after an abort.
+func (st *stream) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	st.rmu.Lock()
+	for st.roff == len(st.rbuf) {
+		if st.rerr != nil {
+			err := st.rerr
+			st.rmu.Unlock()
+			return 0, err
+		}
+		if st.rend {
+			st.rbuf, st.roff = nil, 0
+			st.rmu.Unlock()
+			return 0, io.EOF
+		}
+		st.rmu.Unlock()
+		<-st.rsig
+		st.rmu.Lock()
+	}
+	n := copy(p, st.rbuf[st.roff:])
+	st.roff += n
+	if st.roff == len(st.rbuf) {
+		st.rbuf, st.roff = st.rbuf[:0], 0
+	}
+	var inc int64
+	if !st.rend {
+		st.runacked += int64(n)
+		if st.runacked >= int64(st.c.opts.InitialStreamCredit)/4 {
+			inc, st.runacked = st.runacked, 0
+			st.rwin += inc
+		}
+	}
+	st.rmu.Unlock()
+	if inc > 0 {
+		if err := st.c.wq.control(&Frame{Type: FrameCredit, StreamID: st.ID(), Increment: uint64(inc)}); err != nil {
+			st.c.fail(connError(ErrCodeProtocol, err), ErrCodeProtocol)
+		}
+	}
+	st.c.returnConnCredit(int64(n))
+	return n, nil
+}
+
+// abort ends the stream with err. With sendReset a RESET with code is sent
+// and buffered data is dropped; otherwise (peer RESET, lost connection) a
+// message that was received completely stays readable.
+func (st *stream) abort(err error, sendReset bool, code ErrCode) {
+	c := st.c
+	c.mu.Lock()
+	if st.aborted || (st.localDone && st.remoteDone) {
+		c.mu.Unlock()
+		return
+	}
+	st.aborted, st.err = true, err
+	st.localDone, st.remoteDone = true, true
+	if !st.removed {
+		c.removeLocked(st)
+	}
+	close(st.done)
+	connOK := c.err == nil
+	c.mu.Unlock()
+	if st.cancel != nil {
+		st.cancel()
+	}
+	if se, ok := err.(*StreamError); ok && se.StreamID == 0 {
+		se.StreamID = st.ID()
+	}
+	if sendReset && connOK && st.ID() != 0 {
+		reason := ""
+		if code == ErrCodeInternal || code == ErrCodeProtocol {
+			reason = "" // no internal detail to the peer
+		}
+		if cerr := c.wq.control(&Frame{Type: FrameReset, StreamID: st.ID(), Code: code, Reason: reason}); cerr != nil {
+			c.fail(connError(ErrCodeProtocol, cerr), ErrCodeProtocol)
+		}
+	}
+	// A local abort drops what was received. After a peer RESET or a lost
+	// connection, what arrived stays readable and the error follows it
+	// (unless the message was complete).
+	st.rmu.Lock()
+	if !st.rend && st.rerr == nil {
+		st.rerr = err
+	}
+	st.rmu.Unlock()
+	if sendReset {
+		st.discardRecv()
+	}
+	st.wake()
+}
+
+// discardRecv drops unread received bytes, returning their connection
+// credit; later reads fail. Called when the consumer is done with st.
+func (st *stream) discardRecv() {
+	st.rmu.Lock()
+	drop := len(st.rbuf) - st.roff
+	st.rbuf, st.roff = nil, 0
+	if st.rerr == nil {
+		st.rerr = errBodyClosed
+	}
+	st.rmu.Unlock()
+	if drop > 0 {
+		st.c.mu.Lock()
+		ok := st.c.err == nil
+		st.c.mu.Unlock()
+		if ok {
+			st.c.returnConnCredit(int64(drop))
+		}
+	}
+}
+
+// write sends p as DATA frames within credit; end sets END_STREAM on the
+// last one (an empty p with end sends an empty END_STREAM frame).
+func (st *stream) write(ctx context.Context, p []byte, end bool) error {
+	c := st.c
+	for {
+		n := 0
+		if len(p) > 0 {
+			var err error
+			if n, err = c.takeCredit(ctx, st, len(p)); err != nil {
+				return st.writeErr(err)
+			}
+		}
+		fin := end && n == len(p)
+		if err := c.wq.data(ctx, st, fin, p[:n]); err != nil {
+			return st.writeErr(err)
+		}
+		p = p[n:]
+		if fin {
+			c.mu.Lock()
+			st.localDone = true
+			c.maybeRemoveLocked(st)
+			c.mu.Unlock()
+			return nil
+		}
+		if len(p) == 0 {
+			return nil
+		}
+	}
+}
+
+// writeErr maps an aborted wait to the reason the stream or connection
+// ended.
+func (st *stream) writeErr(err error) error {
+	if !errors.Is(err, errWaitAborted) {
+		return err
+	}
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.err != nil {
+		return st.err
+	}
+	if e := c.errLocked(); e != nil {
+		return peerGone(e)
+	}
+	return ErrPeerGone
+}
+
+// streamWriter coalesces writes into DATA frames of maxOut bytes, so the
+// small writes of a bhttp.Writer (length prefixes, short chunks) do not
+// each become a frame.
+type streamWriter struct {
+	st  *stream
+	ctx context.Context
+	buf []byte
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	total := len(p)
+	max := w.st.c.maxOut
+	for len(p) > 0 {
+		if len(w.buf) == 0 && len(p) >= max {
+			k := len(p) - len(p)%max
+			if err := w.st.write(w.ctx, p[:k], false); err != nil {
+				return total - len(p), err
+			}
+			p = p[k:]
+			continue
+		}
+		if w.buf == nil {
+			w.buf = getBuf(max)
+		}
+		n := copy(w.buf[len(w.buf):max], p)
+		w.buf = w.buf[:len(w.buf)+n]
+		p = p[n:]
+		if len(w.buf) == max {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flush sends what is buffered (with END_STREAM if end).
+func (w *streamWriter) flush(end bool) error {
+	if len(w.buf) == 0 && !end {
+		return nil
+	}
+	err := w.st.write(w.ctx, w.buf, end)
+	if w.buf != nil {
+		w.buf = w.buf[:0]
+	}
+	if end || err != nil {
+		putBuf(w.buf)
+		w.buf = nil
+	}
+	return err
+}
+
+// discard drops what is buffered.
+func (w *streamWriter) discard() {
+	putBuf(w.buf)
+	w.buf = nil
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, DefaultMaxFrameSize); return &b }}
+
+func getBuf(n int) []byte {
+	if n <= DefaultMaxFrameSize {
+		return (*bufPool.Get().(*[]byte))[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+func putBuf(b []byte) {
+	if cap(b) == DefaultMaxFrameSize {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}

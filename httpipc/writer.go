@@ -1,0 +1,118 @@
+package httpipc
+
+import (
+	"context"
+	"sync"
+)
+
+// writeQueue collects encoded frames for the connection's writer
+// goroutine, which takes everything queued in one swap and writes it with
+// one Write (stream carrier) or one Send per frame (message carrier). So
+// concurrent streams share system calls, and nothing is allocated per frame
+// once the two buffers have grown.
+//
+// DATA producers wait while the queue holds high bytes or more. Control
+// frames (queued by the read loop, which must never block on the peer) do
+// not wait; if more than maxCtl bytes of them pile up between two swaps the
+// peer is flooding us without reading, and the connection fails.
+type writeQueue struct {
+	mu      sync.Mutex
+	buf     []byte
+	ends    []int
+	ctl     int
+	maxCtl  int
+	high    int
+	spaceCh chan struct{} // closed by take; created by a waiting producer
+	kick    chan struct{} // cap 1: wakes the writer
+	// assignID numbers a client stream when its first frame is queued.
+	assignID func(*stream)
+}
+
+func (q *writeQueue) init(high, maxCtl int) {
+	q.high, q.maxCtl = high, maxCtl
+	q.kick = make(chan struct{}, 1)
+}
+
+func (q *writeQueue) signal() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// control queues a connection or stream control frame without waiting.
+func (q *writeQueue) control(f *Frame) error {
+	q.mu.Lock()
+	n := len(q.buf)
+	q.buf = appendFrame(q.buf, f)
+	q.ends = append(q.ends, len(q.buf))
+	q.ctl += len(q.buf) - n
+	flood := q.ctl > q.maxCtl
+	q.mu.Unlock()
+	q.signal()
+	if flood {
+		return ErrControlFlood
+	}
+	return nil
+}
+
+// data queues one DATA frame, waiting for space while the queue is full.
+// The wait ends early if ctx, or either of the done channels, is done; it
+// then returns errWaitAborted (or ctx.Err()) and queues nothing.
+func (q *writeQueue) data(ctx context.Context, st *stream, end bool, p []byte) error {
+	stDone, connDone := st.done, st.c.done
+	q.mu.Lock()
+	for len(q.buf) >= q.high {
+		if q.spaceCh == nil {
+			q.spaceCh = make(chan struct{})
+		}
+		ch := q.spaceCh
+		q.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stDone:
+			return errWaitAborted
+		case <-connDone:
+			return errWaitAborted
+		}
+		q.mu.Lock()
+	}
+	id := st.ID()
+	if id == 0 {
+		q.assignID(st)
+		if id = st.ID(); id == 0 { // aborted meanwhile
+			q.mu.Unlock()
+			return errWaitAborted
+		}
+	}
+	var flags Flags
+	if end {
+		flags = FlagEndStream
+	}
+	q.buf = append(appendHeader(q.buf, FrameData, id, flags, len(p)), p...)
+	q.ends = append(q.ends, len(q.buf))
+	q.mu.Unlock()
+	q.signal()
+	return nil
+}
+
+// take swaps the queue with the spare buffers and returns what was queued.
+func (q *writeQueue) take(spare []byte, spareEnds []int) ([]byte, []int) {
+	q.mu.Lock()
+	buf, ends := q.buf, q.ends
+	q.buf, q.ends, q.ctl = spare[:0], spareEnds[:0], 0
+	if q.spaceCh != nil {
+		close(q.spaceCh)
+		q.spaceCh = nil
+	}
+	q.mu.Unlock()
+	return buf, ends
+}
+
+func (q *writeQueue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.buf) == 0
+}
