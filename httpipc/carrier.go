@@ -32,7 +32,9 @@ type streamCarrier struct {
 }
 
 func newStreamCarrier(rwc io.ReadWriteCloser) *streamCarrier {
-	return &streamCarrier{rwc: rwc, fr: NewFramer(nil, rwc)}
+	s := &streamCarrier{rwc: rwc, fr: NewFramer(nil, rwc)}
+	s.fr.helloFirst = true
+	return s
 }
 
 func (s *streamCarrier) readFrame(context.Context) (*Frame, error) { return s.fr.ReadFrame() }

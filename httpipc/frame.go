@@ -369,9 +369,12 @@ type Framer struct {
 	w       io.Writer
 	r       *bufio.Reader
 	maxRead int
-	frame   Frame
-	rbuf    []byte
-	wbuf    []byte
+	// helloFirst rejects a first frame that is not HELLO on its header,
+	// before waiting for a payload (a stray HTTP/1.1 client fails fast).
+	helloFirst bool
+	frame      Frame
+	rbuf       []byte
+	wbuf       []byte
 }
 
 // NewFramer returns a Framer writing to w and reading from r, with
@@ -420,6 +423,12 @@ func (fr *Framer) ReadFrame() (*Frame, error) {
 	}
 	*f = Frame{Type: FrameType(hdr[0]), StreamID: hdr[1], Flags: Flags(hdr[2]), Settings: f.Settings[:0]}
 	length := hdr[3]
+	if fr.helloFirst {
+		fr.helloFirst = false
+		if f.Type != FrameHello {
+			return nil, protoErr(ErrHandshake, "first frame is "+f.Type.String())
+		}
+	}
 	if length > uint64(fr.maxRead) {
 		return f, connError(ErrCodeFrameSize, wrapf(ErrFrameTooLarge, "length "+strconv.FormatUint(length, 10)+" above "+strconv.Itoa(fr.maxRead)))
 	}

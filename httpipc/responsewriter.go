@@ -34,7 +34,7 @@ type responseWriter struct {
 }
 
 var (
-	_ http.Flusher = (*responseWriter)(nil)
+	_ http.Flusher                    = (*responseWriter)(nil)
 	_ interface{ FlushError() error } = (*responseWriter)(nil)
 )
 
