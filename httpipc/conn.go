@@ -73,6 +73,7 @@ func newConn(ctx context.Context, car carrier, opts Options, client bool) *conn 
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	c.wq.init(max(64<<10, 4*c.opts.MaxFrameSize), c.opts.MaxQueuedControl)
 	c.wq.assignID = c.assignID
+	c.wq.write = c.writeBatch
 	return c
 }
 
@@ -147,32 +148,31 @@ func peerGone(cause error) error {
 // connection ended; callers then report the stream's error.
 var errWaitAborted = errors.New("httpipc: wait aborted")
 
+// writeLoop drains the write queue when woken (control frames), and closes
+// the carrier once the connection ended and the queue is written.
 func (c *conn) writeLoop() {
-	var spare []byte
-	var spareEnds []int
+	done := c.done
 	for {
 		select {
 		case <-c.wq.kick:
-		case <-c.done:
+		case <-done:
+			done = nil
 		}
-		buf, ends := c.wq.take(spare, spareEnds)
-		if len(buf) > 0 {
-			if err := c.car.writeBatch(c.ctx, buf, ends); err != nil {
-				c.fail(peerGone(err), 0)
-				c.car.close()
-				return
-			}
-		}
-		spare, spareEnds = buf, ends
-		select {
-		case <-c.done:
-			if c.wq.empty() {
-				c.car.close()
-				return
-			}
-		default:
+		c.wq.drain()
+		if done == nil && c.wq.idle() {
+			c.car.close()
+			return
 		}
 	}
+}
+
+func (c *conn) writeBatch(buf []byte, ends []int) error {
+	if err := c.car.writeBatch(c.ctx, buf, ends); err != nil {
+		c.fail(peerGone(err), 0)
+		c.car.close()
+		return err
+	}
+	return nil
 }
 
 // readLoop dispatches frames until the connection ends.
@@ -502,6 +502,7 @@ func (c *conn) fail(err error, code ErrCode) {
 		c.wq.control(&Frame{Type: FrameGoAway, LastStreamID: last, Code: code, Reason: reason})
 	}
 	close(c.done)
+	c.wq.close()
 	serr := err
 	if !errors.Is(err, ErrPeerGone) {
 		serr = peerGone(err)

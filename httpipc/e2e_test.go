@@ -108,7 +108,7 @@ func newRig(t *testing.T, kind carrierKind, h http.Handler, opts Options) *rig {
 	return r
 }
 
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	// Unix socket paths are limited to ~100 bytes; t.TempDir can be long.
 	dir, err := os.MkdirTemp("", "httpipc")
 	if err != nil {

@@ -1,6 +1,7 @@
 package httpipc
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -100,6 +101,18 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadFrom copies r into the response through a pooled buffer (io.Copy
+// from a request body would otherwise allocate 32 KiB per call).
+func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	bufp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bufp)
+	return io.CopyBuffer(writerOnly{w}, r, *bufp)
+}
+
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 func (w *responseWriter) WriteString(s string) (int, error) {
 	if !w.headSent && w.wroteHeader && w.bodyAllowed && w.pre != nil && len(w.pre)+len(s) <= w.c.maxOut/2 {

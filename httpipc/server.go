@@ -240,30 +240,41 @@ func (s *Server) startStream(c *conn, st *stream) {
 func (s *Server) serveStream(c *conn, st *stream) {
 	defer st.discardRecv()
 	defer st.cancel()
-	br := bufio.NewReaderSize(st, 4096)
+	br := getBufio(st)
 	lim := c.opts.limits()
 	lim.MaxStreamBodySize = s.maxBody()
 	rr := bhttp.NewRequestReader(br, lim)
 	head, err := rr.Head()
 	if err != nil {
 		st.failDecode(err)
+		putBufio(br)
 		return
 	}
 	req, err := s.newRequest(c, st, head, rr, br)
 	if err != nil {
+		putBufio(br)
 		st.abort(&StreamError{Code: ErrCodeProtocol, Cause: err}, true, ErrCodeProtocol)
 		return
 	}
 	rw := &responseWriter{st: st, c: c, req: req, sw: streamWriter{st: st, ctx: st.ctx}}
 	rw.bw = bhttp.NewWriter(&rw.sw)
 	rw.isHead = req.Method == http.MethodHead
-	if b, ok := req.Body.(*requestBody); ok {
-		b.rw = rw
+	body, _ := req.Body.(*requestBody)
+	if body != nil {
+		body.rw = rw
 	}
-	if !s.callHandler(rw, req) {
-		return
+	if s.callHandler(rw, req) {
+		rw.finish()
 	}
-	rw.finish()
+	// The handler is done: its body (if it kept it) reads no more, and
+	// the buffer goes back to the pool.
+	st.discardRecv()
+	if body != nil {
+		body.mu.Lock()
+		body.closed.Store(true)
+		body.mu.Unlock()
+	}
+	putBufio(br)
 }
 
 // failDecode resets the stream after a bad request head or body.
@@ -386,15 +397,18 @@ func textprotoTrim(s string) string { return strings.Trim(s, " \t") }
 // is at most an empty content and an empty trailer section (two zero
 // bytes), so the request has no body.
 func (st *stream) emptyRest(br *bufio.Reader) bool {
+	if br.Buffered() > 2 {
+		return false
+	}
 	st.rmu.Lock()
-	end, pipe := st.rend && st.rerr == nil, st.rbuf[st.roff:]
-	rest := append([]byte(nil), pipe...)
+	end := st.rend && st.rerr == nil
+	pipe, small := st.rbuf.peek(2)
 	st.rmu.Unlock()
-	if !end {
+	if !end || !small {
 		return false
 	}
 	b, _ := br.Peek(br.Buffered())
-	rest = append(b[:len(b):len(b)], rest...)
+	rest := append(b[:len(b):len(b)], pipe...)
 	if len(rest) > 2 {
 		return false
 	}

@@ -1,6 +1,7 @@
 package httpipc
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -30,8 +31,7 @@ type stream struct {
 
 	// Receive side, guarded by rmu.
 	rmu      sync.Mutex
-	rbuf     []byte
-	roff     int
+	rbuf     recvBuf
 	rend     bool
 	rerr     error
 	rwin     int64 // credit the peer still has on this stream
@@ -62,11 +62,7 @@ func (st *stream) deliver(data []byte, end bool) error {
 		return nil
 	}
 	if n > 0 {
-		if st.roff > 0 && cap(st.rbuf)-len(st.rbuf) < len(data) {
-			m := copy(st.rbuf, st.rbuf[st.roff:])
-			st.rbuf, st.roff = st.rbuf[:m], 0
-		}
-		st.rbuf = append(st.rbuf, data...)
+		st.rbuf.write(data)
 	}
 	st.rmu.Unlock()
 	st.wake()
@@ -87,14 +83,14 @@ func (st *stream) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	st.rmu.Lock()
-	for st.roff == len(st.rbuf) {
+	for st.rbuf.n == 0 {
 		if st.rerr != nil {
 			err := st.rerr
 			st.rmu.Unlock()
 			return 0, err
 		}
 		if st.rend {
-			st.rbuf, st.roff = nil, 0
+			st.rbuf.reset()
 			st.rmu.Unlock()
 			return 0, io.EOF
 		}
@@ -102,11 +98,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		<-st.rsig
 		st.rmu.Lock()
 	}
-	n := copy(p, st.rbuf[st.roff:])
-	st.roff += n
-	if st.roff == len(st.rbuf) {
-		st.rbuf, st.roff = st.rbuf[:0], 0
-	}
+	n := st.rbuf.read(p)
 	var inc int64
 	if !st.rend {
 		st.runacked += int64(n)
@@ -176,8 +168,8 @@ func (st *stream) abort(err error, sendReset bool, code ErrCode) {
 // credit; later reads fail. Called when the consumer is done with st.
 func (st *stream) discardRecv() {
 	st.rmu.Lock()
-	drop := len(st.rbuf) - st.roff
-	st.rbuf, st.roff = nil, 0
+	drop := st.rbuf.n
+	st.rbuf.reset()
 	if st.rerr == nil {
 		st.rerr = errBodyClosed
 	}
@@ -296,6 +288,90 @@ func (w *streamWriter) flush(end bool) error {
 func (w *streamWriter) discard() {
 	putBuf(w.buf)
 	w.buf = nil
+}
+
+// recvBuf is a FIFO of pooled frame-sized chunks: receiving a large body
+// allocates nothing once the pool is warm.
+type recvBuf struct {
+	chunks [][]byte
+	off    int // read offset in chunks[0]
+	n      int // unread bytes
+}
+
+func (b *recvBuf) write(p []byte) {
+	for len(p) > 0 {
+		k := len(b.chunks)
+		if k == 0 || len(b.chunks[k-1]) == cap(b.chunks[k-1]) {
+			b.chunks = append(b.chunks, getBuf(DefaultMaxFrameSize))
+			k++
+		}
+		c := b.chunks[k-1]
+		m := copy(c[len(c):cap(c)], p)
+		b.chunks[k-1] = c[:len(c)+m]
+		p = p[m:]
+		b.n += m
+	}
+}
+
+func (b *recvBuf) read(p []byte) int {
+	n := 0
+	for n < len(p) && b.n > 0 {
+		c := b.chunks[0]
+		m := copy(p[n:], c[b.off:])
+		b.off += m
+		n += m
+		b.n -= m
+		if b.off == len(c) {
+			if len(b.chunks) == 1 {
+				b.chunks[0], b.off = c[:0], 0
+				break
+			}
+			putBuf(c)
+			copy(b.chunks, b.chunks[1:])
+			b.chunks[len(b.chunks)-1] = nil
+			b.chunks = b.chunks[:len(b.chunks)-1]
+			b.off = 0
+		}
+	}
+	return n
+}
+
+// peek returns the unread bytes if there are at most max of them.
+func (b *recvBuf) peek(max int) ([]byte, bool) {
+	if b.n > max {
+		return nil, false
+	}
+	var out []byte
+	for i, c := range b.chunks {
+		if i == 0 {
+			c = c[b.off:]
+		}
+		out = append(out, c...)
+	}
+	return out, true
+}
+
+func (b *recvBuf) reset() {
+	for _, c := range b.chunks {
+		putBuf(c)
+	}
+	*b = recvBuf{}
+}
+
+var bufioPool sync.Pool
+
+// getBufio returns a pooled 4 KiB bufio.Reader reading st.
+func getBufio(st *stream) *bufio.Reader {
+	if br, ok := bufioPool.Get().(*bufio.Reader); ok {
+		br.Reset(st)
+		return br
+	}
+	return bufio.NewReaderSize(st, 4096)
+}
+
+func putBufio(br *bufio.Reader) {
+	br.Reset(nil)
+	bufioPool.Put(br)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, DefaultMaxFrameSize); return &b }}

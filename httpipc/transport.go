@@ -254,7 +254,8 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 		go st.writeBody(req, bw, sw)
 	}
 
-	rr := bhttp.NewResponseReader(bufio.NewReaderSize(st, 4096), c.opts.limits())
+	br := getBufio(st)
+	rr := bhttp.NewResponseReader(br, c.opts.limits())
 	if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
 		rr.Got1xx = func(in bhttp.InfoResponse) error {
 			h := make(textproto.MIMEHeader, len(in.Header))
@@ -268,12 +269,18 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 	rh, err := rr.Head()
 	if err != nil {
 		stop()
-		return nil, st.failedDecode(err)
+		err = st.failedDecode(err)
+		st.discardRecv()
+		putBufio(br)
+		return nil, err
 	}
 	h, ok := toHeader(rh.Header)
 	if !ok {
 		stop()
-		return nil, st.failedDecode(errors.New("httpipc: pseudo-field in response"))
+		err = st.failedDecode(errors.New("httpipc: pseudo-field in response"))
+		st.discardRecv()
+		putBufio(br)
+		return nil, err
 	}
 	resp := &http.Response{
 		Status:     strconv.Itoa(rh.Status) + " " + http.StatusText(rh.Status),
@@ -293,7 +300,7 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 			resp.Trailer[canonicalName(lowerName(k))] = nil
 		}
 	}
-	resp.Body = &responseBody{st: st, rr: rr, resp: resp, stop: stop}
+	resp.Body = &responseBody{st: st, rr: rr, br: br, resp: resp, stop: stop}
 	return resp, nil
 }
 
@@ -374,6 +381,7 @@ func (r bodyReader) Read(p []byte) (int, error) { return r.r.Read(p) }
 type responseBody struct {
 	st   *stream
 	rr   *bhttp.ResponseReader
+	br   *bufio.Reader // pooled; returned by Close
 	resp *http.Response
 	stop func() bool
 	mu   sync.Mutex
@@ -423,7 +431,12 @@ func (b *responseBody) Close() error {
 	if b.err == nil {
 		b.err = errBodyClosed
 	}
+	br := b.br
+	b.br = nil
 	b.mu.Unlock()
+	if br != nil {
+		putBufio(br)
+	}
 	return nil
 }
 

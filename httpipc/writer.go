@@ -5,11 +5,14 @@ import (
 	"sync"
 )
 
-// writeQueue collects encoded frames for the connection's writer
-// goroutine, which takes everything queued in one swap and writes it with
-// one Write (stream carrier) or one Send per frame (message carrier). So
-// concurrent streams share system calls, and nothing is allocated per frame
-// once the two buffers have grown.
+// writeQueue collects encoded frames. Whoever drains it takes everything
+// queued in one swap and writes it with one Write (stream carrier) or one
+// Send per frame (message carrier), so concurrent streams share system
+// calls, and nothing is allocated per frame once the two buffers have
+// grown. A DATA producer finding no write in progress drains the queue
+// itself (no goroutine hand-off on the request path); control frames,
+// queued by the read loop which must never block on the peer, wake the
+// connection's writer goroutine instead.
 //
 // DATA producers wait while the queue holds high bytes or more. Control
 // frames (queued by the read loop, which must never block on the peer) do
@@ -23,7 +26,14 @@ type writeQueue struct {
 	maxCtl  int
 	high    int
 	spaceCh chan struct{} // closed by take; created by a waiting producer
-	kick    chan struct{} // cap 1: wakes the writer
+	kick    chan struct{} // cap 1: wakes the writer goroutine
+	spare     []byte
+	spareEnds []int
+	writing   bool // a drain is in progress
+	closed    bool // the connection ended: wake the writer after a drain
+	failed    bool // a write failed: drop everything
+	// write writes one batch; on error it has failed the connection.
+	write func(buf []byte, ends []int) error
 	// assignID numbers a client stream when its first frame is queued.
 	assignID func(*stream)
 }
@@ -93,26 +103,66 @@ func (q *writeQueue) data(ctx context.Context, st *stream, end bool, p []byte) e
 	}
 	q.buf = append(appendHeader(q.buf, FrameData, id, flags, len(p)), p...)
 	q.ends = append(q.ends, len(q.buf))
-	q.mu.Unlock()
-	q.signal()
+	if q.writing {
+		q.mu.Unlock()
+		return nil
+	}
+	q.writing = true
+	q.drainLocked()
 	return nil
 }
 
-// take swaps the queue with the spare buffers and returns what was queued.
-func (q *writeQueue) take(spare []byte, spareEnds []int) ([]byte, []int) {
-	q.mu.Lock()
-	buf, ends := q.buf, q.ends
-	q.buf, q.ends, q.ctl = spare[:0], spareEnds[:0], 0
-	if q.spaceCh != nil {
-		close(q.spaceCh)
-		q.spaceCh = nil
+// drainLocked writes until the queue is empty, then clears writing. It is
+// called with q.mu held and q.writing set, and returns with q.mu released.
+func (q *writeQueue) drainLocked() {
+	for len(q.buf) > 0 && !q.failed {
+		buf, ends := q.buf, q.ends
+		q.buf, q.ends, q.ctl = q.spare[:0], q.spareEnds[:0], 0
+		q.spare, q.spareEnds = nil, nil
+		if q.spaceCh != nil {
+			close(q.spaceCh)
+			q.spaceCh = nil
+		}
+		q.mu.Unlock()
+		err := q.write(buf, ends)
+		q.mu.Lock()
+		q.spare, q.spareEnds = buf, ends
+		if err != nil {
+			q.failed = true
+		}
 	}
+	if q.failed {
+		q.buf, q.ends = q.buf[:0], q.ends[:0]
+	}
+	q.writing = false
+	wake := q.closed
 	q.mu.Unlock()
-	return buf, ends
+	if wake {
+		q.signal()
+	}
 }
 
-func (q *writeQueue) empty() bool {
+// drain writes what is queued unless a drain is already in progress.
+func (q *writeQueue) drain() {
+	q.mu.Lock()
+	if q.writing || len(q.buf) == 0 {
+		q.mu.Unlock()
+		return
+	}
+	q.writing = true
+	q.drainLocked()
+}
+
+// idle reports whether nothing is queued or being written.
+func (q *writeQueue) idle() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.buf) == 0
+	return !q.writing && (len(q.buf) == 0 || q.failed)
+}
+
+func (q *writeQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
 }
