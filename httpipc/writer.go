@@ -19,14 +19,14 @@ import (
 // not wait; if more than maxCtl bytes of them pile up between two swaps the
 // peer is flooding us without reading, and the connection fails.
 type writeQueue struct {
-	mu      sync.Mutex
-	buf     []byte
-	ends    []int
-	ctl     int
-	maxCtl  int
-	high    int
-	spaceCh chan struct{} // closed by take; created by a waiting producer
-	kick    chan struct{} // cap 1: wakes the writer goroutine
+	mu        sync.Mutex
+	buf       []byte
+	ends      []int
+	ctl       int
+	maxCtl    int
+	high      int
+	spaceCh   chan struct{} // closed by take; created by a waiting producer
+	kick      chan struct{} // cap 1: wakes the writer goroutine
 	spare     []byte
 	spareEnds []int
 	writing   bool // a drain is in progress
