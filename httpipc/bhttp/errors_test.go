@@ -230,8 +230,17 @@ func TestEncodeErrors(t *testing.T) {
 		if !isSentinel(err, tt.want) || string(out) != "keep" {
 			t.Errorf("%s: %q, %v; want dst unchanged, %v", tt.name, out, err, tt.want)
 		}
+		// Validate reports the same error without encoding.
+		if tt.req != nil {
+			err = tt.req.Validate()
+		} else {
+			err = tt.resp.Validate()
+		}
+		if !isSentinel(err, tt.want) {
+			t.Errorf("%s: Validate = %v, want %v", tt.name, err, tt.want)
+		}
 	}
-	if _, err := AppendRequest(nil, &ok); err != nil {
-		t.Errorf("valid request: %v", err)
+	if _, err := AppendRequest(nil, &ok); err != nil || ok.Validate() != nil {
+		t.Errorf("valid request: %v, %v", err, ok.Validate())
 	}
 }

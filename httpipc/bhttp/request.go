@@ -29,13 +29,7 @@ type Request struct {
 // section and the content are written, empty or not. It returns dst
 // unchanged and an *Error if r is not a valid message.
 func AppendRequest(dst []byte, r *Request) ([]byte, error) {
-	if what, err := checkControl(r.Method, r.Scheme, r.Authority, r.Path); err != nil {
-		return dst, newErr(err, what, -1)
-	}
-	if err := validateFields(r.Header, headerSection); err != nil {
-		return dst, err
-	}
-	if err := validateFields(r.Trailer, trailerSection); err != nil {
+	if err := r.Validate(); err != nil {
 		return dst, err
 	}
 	ind := r.Indeterminate
@@ -52,6 +46,19 @@ func AppendRequest(dst []byte, r *Request) ([]byte, error) {
 	dst = appendContent(dst, r.Body, ind)
 	dst = appendSection(dst, r.Trailer, ind)
 	return appendPadding(dst, r.Padding), nil
+}
+
+// Validate checks r against the rules AppendRequest enforces (control
+// data and field lines; the body is not looked at) without encoding it.
+// Errors are *Error values wrapping the sentinels.
+func (r *Request) Validate() error {
+	if what, err := checkControl(r.Method, r.Scheme, r.Authority, r.Path); err != nil {
+		return newErr(err, what, -1)
+	}
+	if err := validateFields(r.Header, headerSection); err != nil {
+		return err
+	}
+	return validateFields(r.Trailer, trailerSection)
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -31,21 +31,7 @@ type InfoResponse struct {
 // never truncates, and it returns dst unchanged and an *Error if r is
 // invalid.
 func AppendResponse(dst []byte, r *Response) ([]byte, error) {
-	for _, in := range r.Informational {
-		if in.Status < 100 || in.Status > 199 {
-			return dst, newErr(ErrStatus, "informational status", -1)
-		}
-		if err := validateFields(in.Header, infoSection); err != nil {
-			return dst, err
-		}
-	}
-	if r.Status < 200 || r.Status > 599 {
-		return dst, newErr(ErrStatus, "final status", -1)
-	}
-	if err := validateFields(r.Header, headerSection); err != nil {
-		return dst, err
-	}
-	if err := validateFields(r.Trailer, trailerSection); err != nil {
+	if err := r.Validate(); err != nil {
 		return dst, err
 	}
 	ind := r.Indeterminate
@@ -63,4 +49,25 @@ func AppendResponse(dst []byte, r *Response) ([]byte, error) {
 	dst = appendContent(dst, r.Body, ind)
 	dst = appendSection(dst, r.Trailer, ind)
 	return appendPadding(dst, r.Padding), nil
+}
+
+// Validate checks r against the rules AppendResponse enforces (status
+// ranges and field lines; the body is not looked at) without encoding it.
+// Errors are *Error values wrapping the sentinels.
+func (r *Response) Validate() error {
+	for _, in := range r.Informational {
+		if in.Status < 100 || in.Status > 199 {
+			return newErr(ErrStatus, "informational status", -1)
+		}
+		if err := validateFields(in.Header, infoSection); err != nil {
+			return err
+		}
+	}
+	if r.Status < 200 || r.Status > 599 {
+		return newErr(ErrStatus, "final status", -1)
+	}
+	if err := validateFields(r.Header, headerSection); err != nil {
+		return err
+	}
+	return validateFields(r.Trailer, trailerSection)
 }

@@ -9,13 +9,9 @@ import (
 // Validation reuses Binary HTTP's rules (RFC 9292 §3.4/§3.6 by way of
 // RFC 9113 §8.2.1 and §8.3.1: token methods, URI schemes, authority and
 // path characters, lowercase token names, no NUL/CR/LF and no leading or
-// trailing SP/HTAB in values, status ranges) by asking bhttp to encode the
-// message without its body, so the two codecs can never disagree. The
-// envelope adds two rules of its own: no pseudo-field at all, and no
-// connection-specific field.
-//
-// TODO(bhttp): use (*bhttp.Request).Validate once bhttp exports one; the
-// encode costs one small allocation.
+// trailing SP/HTAB in values, status ranges) through bhttp's Validate, so
+// the two codecs can never disagree. The envelope adds two rules of its
+// own: no pseudo-field at all, and no connection-specific field.
 
 func checkRequest(r *bhttp.Request) error {
 	if err := checkFields(r.Header, "header"); err != nil {
@@ -24,10 +20,7 @@ func checkRequest(r *bhttp.Request) error {
 	if err := checkFields(r.Trailer, "trailer"); err != nil {
 		return err
 	}
-	v := bhttp.Request{Method: r.Method, Scheme: r.Scheme, Authority: r.Authority, Path: r.Path,
-		Header: r.Header, Trailer: r.Trailer}
-	var scratch [512]byte
-	if _, err := bhttp.AppendRequest(scratch[:0], &v); err != nil {
+	if err := r.Validate(); err != nil {
 		return &Error{Err: err, Offset: -1}
 	}
 	return nil
@@ -45,9 +38,7 @@ func checkResponse(r *bhttp.Response) error {
 	if err := checkFields(r.Trailer, "trailer"); err != nil {
 		return err
 	}
-	v := bhttp.Response{Informational: r.Informational, Status: r.Status, Header: r.Header, Trailer: r.Trailer}
-	var scratch [512]byte
-	if _, err := bhttp.AppendResponse(scratch[:0], &v); err != nil {
+	if err := r.Validate(); err != nil {
 		return &Error{Err: err, Offset: -1}
 	}
 	return nil
