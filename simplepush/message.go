@@ -1,7 +1,6 @@
 package simplepush
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -96,26 +95,28 @@ type ClientMessage struct {
 // in any case; DialectAutopush exactly. Whether the members a type needs
 // are present is for the caller to judge (see the Has* fields).
 func ParseClientMessage(b []byte, d Dialect) (*ClientMessage, error) {
-	m, ok := rawObject(b)
+	obj, ok := scanTop(b)
 	if !ok {
 		return nil, ErrMalformed
 	}
+	var small [smallObject]span
+	top := members(obj, small[:0])
 	fold := d == DialectPushgo
-	if len(m) == 0 {
+	if len(top) == 0 {
 		return &ClientMessage{Type: TypePing}, nil
 	}
-	rawType, ok := m["messageType"]
+	rawType, ok := find(top, "messageType", false)
 	if !ok {
 		return nil, errCode(CodeInvalidHeader, "no messageType")
 	}
-	typ, ok := rawString(rawType)
+	typ, ok := scanTypeText(rawType)
 	if !ok {
 		return nil, errCode(CodeInvalidHeader, "messageType is not a string")
 	}
 	cm := &ClientMessage{Type: ParseMessageType(typ, fold), TypeText: typ}
-	get := func(name string) (json.RawMessage, bool) {
-		v, ok := member(m, name, fold)
-		if !ok || isNull(v) {
+	get := func(name string) ([]byte, bool) {
+		v, ok := find(top, name, fold)
+		if !ok || scanIsNull(v) {
 			return nil, false
 		}
 		return v, true
@@ -124,54 +125,62 @@ func ParseClientMessage(b []byte, d Dialect) (*ClientMessage, error) {
 	switch cm.Type {
 	case TypeHello:
 		if v, ok := get("uaid"); ok {
-			if cm.UAID, ok = rawString(v); !ok {
+			if cm.UAID, ok = scanStr(v); !ok {
 				return nil, bad("uaid is not a string")
 			}
 			cm.HasUAID = true
 		}
 		if v, ok := get("channelIDs"); ok {
-			var list []json.RawMessage
-			if json.Unmarshal(v, &list) != nil {
+			if v[0] != '[' {
 				return nil, bad("channelIDs is not an array")
 			}
 			cm.HasChannelIDs = true
-			for _, e := range list {
-				if s, ok := rawString(e); ok {
+			n := 0
+			for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+				if e[0] == '"' {
+					n++
+				}
+			}
+			if n > 0 {
+				cm.ChannelIDs = make([]string, 0, n)
+			}
+			for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+				if s, ok := scanStr(e); ok {
 					cm.ChannelIDs = append(cm.ChannelIDs, s)
 				} else {
 					cm.OtherChannelIDs++
 				}
 			}
 		}
-		for _, f := range []struct {
+		for _, f := range [...]struct {
 			name string
 			dst  *json.RawMessage
 		}{{"connect", &cm.Connect}, {"wakeup", &cm.Wakeup}, {"interface", &cm.Interface}, {"mobilenetwork", &cm.MobileNetwork}} {
 			if v, ok := get(f.name); ok {
-				*f.dst = bytes.TrimSpace(v)
+				*f.dst = append(json.RawMessage(nil), v...) // b is the caller's buffer
 			}
 		}
 		if v, ok := get("protocol"); ok {
-			if cm.Protocol, ok = rawString(v); !ok {
+			if cm.Protocol, ok = scanStr(v); !ok {
 				return nil, bad("protocol is not a string")
 			}
 		}
 	case TypeRegister, TypeUnregister:
 		if v, ok := get("channelID"); ok {
-			if cm.ChannelID, ok = rawString(v); !ok {
+			if cm.ChannelID, ok = scanStr(v); !ok {
 				return nil, bad("channelID is not a string")
 			}
 			cm.HasChannelID = true
 		}
 	case TypeAck:
 		if v, ok := get("updates"); ok {
-			var list []json.RawMessage
-			if json.Unmarshal(v, &list) != nil {
+			if v[0] != '[' {
 				return nil, bad("updates is not an array")
 			}
 			cm.HasUpdates = true
-			for _, e := range list {
-				u, err := parseUpdate(e, fold)
+			var scratch [smallObject]span
+			for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+				u, err := scanUpdate(e, fold, scratch[:0])
 				if err != nil {
 					return nil, err
 				}
@@ -179,9 +188,20 @@ func ParseClientMessage(b []byte, d Dialect) (*ClientMessage, error) {
 			}
 		}
 		if v, ok := get("expired"); ok {
-			var list []string
-			if json.Unmarshal(v, &list) != nil {
+			if v[0] != '[' {
 				return nil, bad("expired is not an array of strings")
+			}
+			n := 0
+			for _, i, ok := nextElem(v, 1); ok; _, i, ok = nextElem(v, i) {
+				n++
+			}
+			list := make([]string, 0, n)
+			for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+				s, ok := scanStr(e)
+				if !ok && !scanIsNull(e) { // null decodes as "" into a string
+					return nil, bad("expired is not an array of strings")
+				}
+				list = append(list, s)
 			}
 			cm.Expired, cm.HasExpired = list, true
 		}
@@ -189,7 +209,47 @@ func ParseClientMessage(b []byte, d Dialect) (*ClientMessage, error) {
 	return cm, nil
 }
 
-// parseUpdate parses {"channelID":..., "version":..., "data":...}.
+// scanTypeText decodes the messageType value; a known type name written
+// plainly costs no allocation.
+func scanTypeText(v []byte) (string, bool) {
+	if len(v) > 2 && v[0] == '"' {
+		for _, n := range typeNames[1:] {
+			if string(v[1:len(v)-1]) == n {
+				return n, true
+			}
+		}
+	}
+	return scanStr(v)
+}
+
+// scanUpdate parses {"channelID":..., "version":..., "data":...} from a
+// value span; scratch is room for its members.
+func scanUpdate(e []byte, fold bool, scratch []span) (Update, error) {
+	var u Update
+	if e[0] != '{' {
+		return u, errCode(CodeInvalidParams, "update is not an object")
+	}
+	obj := members(e, scratch)
+	if v, ok := find(obj, "channelID", fold); ok && !scanIsNull(v) {
+		if u.ChannelID, ok = scanStr(v); !ok {
+			return u, errCode(CodeInvalidParams, "update channelID is not a string")
+		}
+	}
+	if v, ok := find(obj, "version", fold); ok && !scanIsNull(v) {
+		if u.Version, ok = scanUint(v); !ok {
+			return u, errCode(CodeInvalidParams, "update version is not a 64-bit unsigned integer")
+		}
+	}
+	if v, ok := find(obj, "data", fold); ok && !scanIsNull(v) {
+		if u.Data, ok = scanStr(v); !ok {
+			return u, errCode(CodeInvalidParams, "update data is not a string")
+		}
+	}
+	return u, nil
+}
+
+// parseUpdate parses {"channelID":..., "version":..., "data":...} from
+// a decoded member (ParseServerMessage's path).
 func parseUpdate(raw json.RawMessage, fold bool) (Update, error) {
 	var u Update
 	m, ok := rawObject(raw)
