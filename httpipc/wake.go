@@ -114,6 +114,9 @@ type idleConn struct {
 	l    *IdleListener
 }
 
+// NetConn returns the wrapped connection (for PeerCred).
+func (c *idleConn) NetConn() net.Conn { return c.Conn }
+
 func (c *idleConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.l.closed)
