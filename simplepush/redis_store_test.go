@@ -1,0 +1,76 @@
+package simplepush_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/appwire/appwire/internal/redistest"
+	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/storetest"
+)
+
+// manualClock is a clock that only moves when told.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newManualClock() *manualClock { return &manualClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// newRedisStore returns a store in rdb under a prefix of its own (the
+// test name), on a manual clock.
+func newRedisStore(t testing.TB, rdb redis.UniversalClient, ttls simplepush.StoreTTLs) (*simplepush.RedisStore, *manualClock) {
+	t.Helper()
+	clock := newManualClock()
+	s, err := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{
+		Prefix: t.Name() + ":", TTLs: ttls, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clock
+}
+
+func TestRedisStore(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	storetest.Run(t, func(t *testing.T) storetest.Fixture {
+		s, clock := newRedisStore(t, rdb, simplepush.StoreTTLs{})
+		return storetest.Fixture{Store: s, TTLs: simplepush.StoreTTLs{}.WithDefaults(), Advance: clock.Advance}
+	})
+}
+
+func TestRedisStoreShortTTLs(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	ttls := simplepush.StoreTTLs{Live: time.Minute, Registered: time.Second, Deleted: 2 * time.Second, User: 3 * time.Minute}
+	storetest.Run(t, func(t *testing.T) storetest.Fixture {
+		s, clock := newRedisStore(t, rdb, ttls)
+		return storetest.Fixture{Store: s, TTLs: ttls, Advance: clock.Advance}
+	})
+}
+
+func TestRedisStoreBadPrefix(t *testing.T) {
+	if _, err := simplepush.NewRedisStore(redis.NewClient(&redis.Options{}), simplepush.RedisStoreOptions{Prefix: "a{b}:"}); err == nil {
+		t.Fatal("a prefix with a hash tag was accepted")
+	}
+	if _, err := simplepush.NewRedisStore(nil, simplepush.RedisStoreOptions{}); err == nil {
+		t.Fatal("nil client accepted")
+	}
+}
+
+func bg() context.Context { return context.Background() }
