@@ -34,6 +34,7 @@ type instance struct {
 func protocols() []protocol {
 	return []protocol{
 		afbProtocol(), simplepushProtocol(),
+		httpipcProtocol(),
 	}
 }
 

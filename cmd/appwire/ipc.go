@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/appwire/appwire/httpipc"
+)
+
+// cmdIPC implements "appwire ipc serve|bridge|call".
+func cmdIPC(ctx context.Context, c *cli, args []string) int {
+	if len(args) == 0 {
+		ipcUsage(c)
+		return exitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return ipcServe(ctx, c, args[1:])
+	case "bridge":
+		return ipcBridge(ctx, c, args[1:])
+	case "call":
+		return ipcCall(ctx, c, args[1:])
+	case "-h", "--help", "help":
+		ipcUsage(c)
+		return exitOK
+	}
+	c.errorf("ipc: unknown subcommand %q", args[0])
+	ipcUsage(c)
+	return exitUsage
+}
+
+func ipcUsage(c *cli) {
+	fmt.Fprint(c.stderr, `usage:
+  appwire ipc serve  --socket PATH (--upstream URL | --demo) [--idle D] [--allow-uid LIST]
+  appwire ipc bridge --socket PATH [--listen 127.0.0.1:0] [--forwarded] [--timeout D]
+  appwire ipc call   --socket PATH [-i] [-H 'Name: value'] METHOD URL [BODY]
+
+serve   serves HTTP over httpipc on a unix socket: a proxy to an upstream
+        HTTP server, or the reference OAuth authorization-and-API app (--demo)
+bridge  the localhost bridge: unchanged HTTP clients reach the socket's
+        server through http://127.0.0.1:PORT/
+call    one request over the socket; the body goes to stdout, exit 1 on
+        a status >= 400
+
+bridge and call take --registry FILE --service NAME instead of --socket to
+start the server app on demand. --socket defaults to $HTTPIPC_SOCKET.
+`)
+}
+
+// ipcTarget is how bridge and call reach the server app.
+type ipcTarget struct {
+	socket, registry, service string
+}
+
+func (t *ipcTarget) flags(fs *flag.FlagSet) {
+	fs.StringVar(&t.socket, "socket", os.Getenv(httpipc.EnvSocket), "unix socket `PATH` of the server app")
+	fs.StringVar(&t.registry, "registry", "", "service registry `FILE` (JSON); with --service, starts the app on demand")
+	fs.StringVar(&t.service, "service", "", "ipc-service `NAME` in --registry")
+}
+
+// transport returns the httpipc transport to the target and what to close
+// when done.
+func (t *ipcTarget) transport() (*httpipc.Transport, func(), error) {
+	switch {
+	case t.registry != "" && t.service != "":
+		reg, err := httpipc.LoadRegistry(t.registry)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, err := reg.Transport(t.service)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, func() { tr.Close(); reg.Close() }, nil
+	case t.registry != "" || t.service != "":
+		return nil, nil, errors.New("--registry and --service go together")
+	case t.socket != "":
+		tr := httpipc.UnixTransport(t.socket)
+		return tr, func() { tr.Close() }, nil
+	}
+	return nil, nil, errors.New("no --socket (or --registry and --service)")
+}
+
+func ipcServe(ctx context.Context, c *cli, args []string) int {
+	var (
+		socket, upstream, issuer string
+		demo                     bool
+		idle                     time.Duration
+		uids                     listFlag
+	)
+	fs := flag.NewFlagSet("ipc serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&socket, "socket", os.Getenv(httpipc.EnvSocket), "unix socket `PATH` to listen on")
+	fs.StringVar(&upstream, "upstream", "", "proxy every request to this HTTP `URL`")
+	fs.BoolVar(&demo, "demo", false, "serve the reference OAuth authorization-and-API app")
+	fs.StringVar(&issuer, "issuer", "http://"+httpipc.DefaultHost, "--demo: the app's issuer `URL` (RFC 8414 metadata)")
+	fs.DurationVar(&idle, "idle", 0, "exit after no client has been connected for this long (0: never)")
+	fs.Var(&uids, "allow-uid", "uids allowed to connect (comma-separated; default: this user; Linux only)")
+	fs.Usage = func() { ipcUsage(c); fmt.Fprintln(c.stderr, "\nflags:"); fs.PrintDefaults() }
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 || socket == "" || (upstream == "") == !demo || idle < 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	var h http.Handler
+	what := "the demo OAuth app"
+	if demo {
+		app, err := newDemoApp(issuer)
+		if err != nil {
+			c.errorf("ipc serve: %v", err)
+			return exitUsage
+		}
+		h = app
+	} else {
+		u, err := url.Parse(upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.errorf("ipc serve: bad --upstream %q: want http://host[:port][/path]", upstream)
+			return exitUsage
+		}
+		h = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
+		what = "a proxy to " + upstream
+	}
+	check, mode, err := peerPolicy(uids)
+	if err != nil {
+		c.errorf("ipc serve: --allow-uid: %v", err)
+		return exitUsage
+	}
+	ln, err := httpipc.ListenUnix(ctx, socket)
+	if err != nil {
+		c.errorf("ipc serve: %v", err)
+		return exitProblem
+	}
+	if err := os.Chmod(socket, mode); err != nil {
+		ln.Close()
+		c.errorf("ipc serve: %v", err)
+		return exitProblem
+	}
+	if check != nil {
+		ln = httpipc.CheckPeers(ln, check, func(err error) { c.errorf("ipc serve: refused a client: %v", err) })
+	}
+	srv := &httpipc.Server{Handler: h}
+	fmt.Fprintf(c.stdout, "serving %s on unix:%s\n", what, socket)
+	if idle > 0 {
+		srv.Options.IdleTimeout = idle
+		err = httpipc.ServeIdle(ctx, srv, ln, idle)
+	} else {
+		err = srv.Serve(ctx, ln)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		c.errorf("ipc serve: %v", err)
+		return exitProblem
+	}
+	return exitOK
+}
+
+// peerPolicy turns --allow-uid into a PeerCheck and the socket's file
+// mode: 0600 when only this user may connect (the file system then
+// refuses everyone else too), else 0666 with the kernel-reported uid
+// checked on each connection.
+func peerPolicy(list []string) (httpipc.PeerCheck, os.FileMode, error) {
+	me := uint32(os.Getuid())
+	uids := []uint32{me}
+	if len(list) > 0 {
+		uids = uids[:0]
+		for _, s := range list {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%q is not a uid", s)
+			}
+			uids = append(uids, uint32(n))
+		}
+	}
+	mode := os.FileMode(0o600)
+	for _, u := range uids {
+		if u != me {
+			mode = 0o666
+		}
+	}
+	if runtime.GOOS != "linux" {
+		if mode != 0o600 {
+			return nil, 0, errors.New("checking other users needs Linux peer credentials")
+		}
+		return nil, mode, nil // the file mode alone keeps others out
+	}
+	return httpipc.RequireUID(uids...), mode, nil
+}
+
+func ipcBridge(ctx context.Context, c *cli, args []string) int {
+	var (
+		target ipcTarget
+		listen string
+		opts   httpipc.BridgeOptions
+		hosts  listFlag
+	)
+	fs := flag.NewFlagSet("ipc bridge", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	target.flags(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:0", "loopback `HOST:PORT` to listen on")
+	fs.BoolVar(&opts.Forwarded, "forwarded", false, "add Forwarded: proto=http;host=... (RFC 7239)")
+	fs.DurationVar(&opts.Timeout, "timeout", 0, "answer 504 when a response takes longer (0: no limit)")
+	fs.Var(&hosts, "allow-host", "Host names accepted besides loopback ones (comma-separated; * for any)")
+	fs.Usage = func() { ipcUsage(c); fmt.Fprintln(c.stderr, "\nflags:"); fs.PrintDefaults() }
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	tr, closeTr, err := target.transport()
+	if err != nil {
+		c.errorf("ipc bridge: %v", err)
+		return exitUsage
+	}
+	defer closeTr()
+	if len(hosts) > 0 {
+		opts.AllowedHosts = append([]string{"localhost", "127.0.0.1", "::1", httpipc.DefaultHost}, hosts...)
+	}
+	b := httpipc.NewBridge(tr, opts)
+	ln, err := b.Listen(ctx, listen)
+	if err != nil {
+		c.errorf("ipc bridge: %v", err)
+		return exitProblem
+	}
+	fmt.Fprintf(c.stdout, "bridge http://%s -> %s\n", ln.Addr(), target.describe())
+	if err := b.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		c.errorf("ipc bridge: %v", err)
+		return exitProblem
+	}
+	return exitOK
+}
+
+func (t *ipcTarget) describe() string {
+	if t.service != "" {
+		return "service " + t.service
+	}
+	return "unix:" + t.socket
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/httpipc"
+)
+
+func httpipcProtocol() protocol {
+	return protocol{
+		name:  "httpipc",
+		about: "HTTP over IPC (unix socket) with the localhost bridge and offline OAuth",
+		// Placeholder until the httpipc conformance suite lands: a valid
+		// suite with no cases. Its TARGET is instance.url, the socket.
+		suite: func() *conformance.Suite {
+			return &conformance.Suite{Name: "httpipc", Title: "HTTP over IPC (specs/httpipc.md)"}
+		},
+		serve: serveHTTPIPC,
+	}
+}
+
+// serveHTTPIPC serves the demo OAuth authorization-and-API app over
+// httpipc on a unix socket in a fresh temporary directory, and the
+// localhost bridge to it on ln. It runs the offline flow once over IPC so
+// that the printed API call works as pasted.
+func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		return nil, fmt.Errorf("%w: %s (the bridge would give any host on the network the local client's access; use --only to leave httpipc out)", httpipc.ErrNotLoopback, a)
+	}
+	dir, err := os.MkdirTemp("", "appwire-ipc")
+	if err != nil {
+		return nil, err
+	}
+	sock := filepath.Join(dir, "demo.sock")
+	bridgeURL := "http://" + ln.Addr().String()
+	app, err := newDemoApp(bridgeURL)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	uln, err := net.Listen("unix", sock) // the directory is 0700: only this user reaches it
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	srv := &httpipc.Server{Handler: app}
+	tr := httpipc.UnixTransport(sock)
+	b := httpipc.NewBridge(tr, httpipc.BridgeOptions{Forwarded: true})
+	srvDone, bridgeDone := make(chan error, 1), make(chan error, 1)
+	go func() { srvDone <- srv.Serve(sctx, uln) }()
+	go func() { bridgeDone <- b.Serve(sctx, ln) }()
+	shutdown := func(ctx context.Context) error {
+		stop()
+		defer os.RemoveAll(dir)
+		defer tr.Close()
+		var errs []error
+		for _, ch := range []chan error{bridgeDone, srvDone} {
+			select {
+			case err := <-ch:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					errs = append(errs, err)
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return errors.Join(errs...)
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	token, err := demoToken(tctx, tr)
+	cancel()
+	if err != nil {
+		shutdown(context.Background())
+		return nil, fmt.Errorf("demo flow over IPC: %w", err)
+	}
+	u := bridgeURL
+	authorize := u + "/authorize?response_type=code&client_id=" + demoClientID +
+		"&redirect_uri=" + demoRedirect + "&scope=profile+notes:read+notes:write&state=" + demoState +
+		"&code_challenge=" + demoChallenge + "&code_challenge_method=S256"
+	return &instance{
+		url: "unix://" + sock,
+		examples: []string{
+			"# the reference OAuth app serves over httpipc on the socket above; the bridge is " + u,
+			fmt.Sprintf("curl %s/.well-known/oauth-authorization-server", u),
+			fmt.Sprintf("curl -H 'Authorization: Bearer %s' %s/api/me", token, u),
+			fmt.Sprintf("go run ./cmd/appwire ipc call --socket %s GET /api/me -H 'Authorization: Bearer %s'", sock, token),
+			"# the whole flow by hand (PKCE verifier from RFC 7636 Appendix B):",
+			fmt.Sprintf("code=$(curl -s -o /dev/null -w '%%{redirect_url}' '%s' | sed 's/.*[?&]code=\\([^&]*\\).*/\\1/')", authorize),
+			fmt.Sprintf("tok=$(curl -s %s/token -d grant_type=authorization_code -d client_id=%s -d redirect_uri=%s -d code_verifier=%s -d code=$code | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')",
+				u, demoClientID, demoRedirect, demoVerifier),
+			fmt.Sprintf(`curl -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"text":"hello over IPC"}' %s/api/notes`, u),
+		},
+		shutdown: shutdown,
+	}, nil
+}
