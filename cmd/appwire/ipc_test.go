@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startCLI runs an appwire command in-process until the test ends and
+// returns the first line it prints.
+func startCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		code <- run(ctx, args, strings.NewReader(""), pw, &stderr)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	if !sc.Scan() {
+		cancel()
+		t.Fatalf("%v printed nothing (exit %d): %s", args, <-code, stderr.String())
+	}
+	line := sc.Text()
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case c := <-code:
+			if c != exitOK {
+				t.Errorf("%v: exit %d: %s", args, c, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("%v did not stop after its context ended", args)
+		}
+	})
+	return line
+}
+
+func ipcSocket(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "awipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s")
+}
+
+func TestIPCServeCallBridge(t *testing.T) {
+	sock := ipcSocket(t)
+	if line := startCLI(t, "ipc", "serve", "--socket", sock, "--demo"); !strings.Contains(line, "unix:"+sock) {
+		t.Fatalf("serve printed %q", line)
+	}
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, %v; want 0600", fi.Mode(), err)
+	}
+
+	code, out, stderr := runCLI(t, "", "ipc", "call", "--socket", sock, "GET", "/.well-known/oauth-authorization-server")
+	if code != exitOK || !strings.Contains(out, `"token_endpoint":"http://ipc.localhost/token"`) {
+		t.Fatalf("ipc call: exit %d, %q, %s", code, out, stderr)
+	}
+	code, out, _ = runCLI(t, "", "ipc", "call", "-i", "--socket", sock, "GET", "/api/me")
+	if code != exitFailed || !strings.HasPrefix(out, "HTTP/1.1 401 Unauthorized\r\n") || !strings.Contains(out, "Www-Authenticate: Bearer") {
+		t.Errorf("unauthenticated call: exit %d, %q", code, out)
+	}
+
+	line := startCLI(t, "ipc", "bridge", "--socket", sock)
+	m := regexp.MustCompile(`^bridge (http://127\.0\.0\.1:\d+) -> unix:`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("bridge printed %q", line)
+	}
+	resp, err := http.Get(m[1] + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !strings.Contains(string(b), `"issuer":"http://ipc.localhost"`) {
+		t.Errorf("through the bridge: %s %s", resp.Status, b)
+	}
+}
+
+func TestIPCServeUpstream(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.Method+" "+r.URL.Path+" "+string(b))
+	}))
+	defer up.Close()
+	sock := ipcSocket(t)
+	startCLI(t, "ipc", "serve", "--socket", sock, "--upstream", up.URL+"/base")
+	code, out, stderr := runCLI(t, "", "ipc", "call", "--socket", sock, "POST", "/x", "a=1")
+	if code != exitOK || out != "POST /base/x a=1" {
+		t.Fatalf("exit %d, %q, %s", code, out, stderr)
+	}
+}
+
+func TestIPCUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"ipc"},
+		{"ipc", "nope"},
+		{"ipc", "serve", "--socket", "/tmp/x"}, // neither --demo nor --upstream
+		{"ipc", "serve", "--socket", "/tmp/x", "--demo", "--upstream", "http://a"}, // both
+		{"ipc", "serve", "--socket", "/tmp/x", "--upstream", "ftp://a"},
+		{"ipc", "call", "GET", "/"},               // no socket
+		{"ipc", "bridge", "--registry", "r.json"}, // no --service
+	} {
+		t.Setenv("HTTPIPC_SOCKET", "")
+		if code, _, _ := runCLI(t, "", args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, _, _ := runCLI(t, "", "ipc", "bridge", "--socket", "/tmp/x", "--listen", "0.0.0.0:0"); code != exitProblem {
+		t.Errorf("non-loopback bridge: exit %d, want %d", code, exitProblem)
+	}
+}
+
+// "appwire serve" prints an API call with a token that works as pasted.
+func TestServeHTTPIPCDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"serve", "--only", "httpipc", "--listen", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if c := <-code; c != exitOK {
+			t.Errorf("serve: exit %d", c)
+		}
+	}()
+	sc := bufio.NewScanner(pr)
+	var out []string
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "ready:") {
+		out = append(out, sc.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	text := strings.Join(out, "\n")
+	m := regexp.MustCompile(`curl -H 'Authorization: Bearer ([^']+)' (http://127\.0\.0\.1:\d+)/api/me`).FindStringSubmatch(text)
+	if m == nil || !strings.Contains(text, "httpipc    unix://") {
+		t.Fatalf("serve printed:\n%s", text)
+	}
+	req, _ := http.NewRequest("GET", m[2]+"/api/me", nil)
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || !strings.Contains(string(b), `"user":"alice"`) {
+		t.Errorf("the printed call: %s %s", resp.Status, b)
+	}
+}
