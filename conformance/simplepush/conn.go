@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -110,9 +111,6 @@ func (m *msg) str(name string) string {
 	}
 	return s
 }
-
-// has reports whether member name is present.
-func (m *msg) has(name string) bool { _, ok := m.Obj[name]; return ok }
 
 // status returns the status member, or -1 when absent or not an integer.
 func (m *msg) status() int {
@@ -420,7 +418,7 @@ func (u *ua) expectClose(expect string) {
 	for {
 		m, err := u.next()
 		if err != nil {
-			if u.ctx.Err() != nil {
+			if timedOut(u.ctx, err) {
 				u.t.Failf(expect, "the connection is still open at the case timeout")
 			}
 			return
@@ -475,12 +473,18 @@ func closeText(ctx context.Context, err error) string {
 	switch {
 	case wsconn.CloseStatus(err) >= 0:
 		return fmt.Sprintf("connection closed with code %d", wsconn.CloseStatus(err))
-	case ctx.Err() != nil:
+	case timedOut(ctx, err):
 		return "nothing received before the case timeout"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "connection dropped without a close frame"
 	}
 	return err.Error()
+}
+
+// timedOut reports whether a read ended because ctx ended (the read
+// deadline set from ctx may fire just before ctx reports it).
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // jsonEqual reports whether a and b are the same JSON value.
