@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/appwire/appwire/conformance"
+	spsuite "github.com/appwire/appwire/conformance/simplepush"
 	"github.com/appwire/appwire/simplepush"
 )
 
@@ -14,18 +14,7 @@ func simplepushProtocol() protocol {
 	return protocol{
 		name:  "simplepush",
 		about: "Mozilla SimplePush (WebSocket user agents, PUT endpoint)",
-		// Placeholder until the simplepush conformance suite lands: a
-		// valid suite with the two profiles and no cases.
-		suite: func() *conformance.Suite {
-			return &conformance.Suite{
-				Name:  "simplepush",
-				Title: "SimplePush (specs/simplepush.md)",
-				Profiles: []conformance.Profile{
-					{Name: "pushgo", Description: "pushgo on the wire (default)"},
-					{Name: "autopush", Description: "autopush (Python, SimplePush era)"},
-				},
-			}
-		},
+		suite: spsuite.Suite,
 		serve: serveSimplePush,
 	}
 }
