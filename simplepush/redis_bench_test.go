@@ -1,0 +1,154 @@
+package simplepush
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/appwire/appwire/internal/redistest"
+	"github.com/appwire/appwire/internal/wsconn"
+)
+
+// benchStore returns a RedisStore on a fresh redis-server with one
+// connected user agent and its registered channels.
+func benchStore(b *testing.B, channels ...string) (*RedisStore, string) {
+	rdb := redistest.Start(b, redistest.Options{}).Client(b)
+	s, err := NewRedisStore(rdb, RedisStoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, uaid := context.Background(), NewUAID()
+	if _, err := s.Connect(ctx, uaid, Route{Node: "a", ConnectedAt: 1}); err != nil {
+		b.Fatal(err)
+	}
+	for _, ch := range channels {
+		if err := s.Register(ctx, uaid, ch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, uaid
+}
+
+func BenchmarkRedisStoreUpdate(b *testing.B) {
+	s, uaid := benchStore(b, "c")
+	ctx := context.Background()
+	var v uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		v++
+		if ok, err := s.Update(ctx, uaid, "c", v); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+func BenchmarkRedisStoreAck(b *testing.B) {
+	s, uaid := benchStore(b, "c")
+	ctx := context.Background()
+	if _, err := s.Update(ctx, uaid, "c", 1<<40); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Ack(ctx, uaid, "c", 1<<40); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRedisStorePending: a user agent with 20 channels, 10 pending.
+func BenchmarkRedisStorePending(b *testing.B) {
+	chans := make([]string, 20)
+	for i := range chans {
+		chans[i] = NewChannelID()
+	}
+	s, uaid := benchStore(b, chans...)
+	ctx := context.Background()
+	for _, ch := range chans[:10] {
+		if _, err := s.Update(ctx, uaid, ch, 7); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var dst []Update
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if dst, err = s.Pending(ctx, uaid, dst[:0]); err != nil || len(dst) != 10 {
+			b.Fatal(len(dst), err)
+		}
+	}
+}
+
+// benchNode serves a Server that is node name on rdb until b ends.
+func benchNode(b *testing.B, rdb redis.UniversalClient, name string, key []byte) string {
+	store, _ := NewRedisStore(rdb, RedisStoreOptions{})
+	bus, _ := NewRedisBus(rdb, RedisBusOptions{})
+	s, err := NewServer(Options{Store: store, Bus: bus, Node: name, TokenKey: key, RetransmitInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done; _ = bus.Close() })
+	return ln.Addr().String()
+}
+
+// BenchmarkRedisPutAcrossNodes: PUT on node A -> RedisBus -> node B writes
+// the notification to the socket -> 200 on A; then the ack, on B. Two
+// Servers in this process, each with its own Redis client, stand for two
+// processes.
+func BenchmarkRedisPutAcrossNodes(b *testing.B) {
+	srv := redistest.Start(b, redistest.Options{})
+	key := NewTokenKey()
+	a := benchNode(b, srv.Client(b), "a", key)
+	nodeB := benchNode(b, srv.Client(b), "b", key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := wsconn.Dial(ctx, "ws://"+nodeB+"/", wsconn.DialOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.CloseNow()
+	_ = c.WriteText(ctx, []byte(`{"messageType":"hello","uaid":"","channelIDs":[]}`))
+	_, _, _ = c.ReadMessage(ctx, nil)
+	chid := NewChannelID()
+	_ = c.WriteText(ctx, []byte(`{"messageType":"register","channelID":"`+chid+`"}`))
+	_, reg, _ := c.ReadMessage(ctx, nil)
+	m, err := ParseServerMessage(reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ep, _ := url.Parse(m.PushEndpoint)
+	ep.Host = a // enter at A
+	endpoint := ep.String()
+	buf := make([]byte, 0, 512)
+	var v uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		v++
+		benchPut(b, endpoint, "version="+uitoa(v)) // fails unless 200
+		for { // skip a flush that answered the previous ack
+			_, msg, err := c.ReadMessage(ctx, buf[:0])
+			if err != nil || !strings.Contains(string(msg), `"notification"`) {
+				b.Fatalf("%s %v", msg, err)
+			}
+			if strings.Contains(string(msg), `"version":`+uitoa(v)) {
+				break
+			}
+		}
+		ack := ClientMessage{Type: TypeAck, Updates: []Update{{ChannelID: chid, Version: v}}}
+		if err := c.WriteText(ctx, ack.Append(buf[:0])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
