@@ -136,7 +136,8 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	for b.Loop() {
 		v++
 		benchPut(b, endpoint, "version="+uitoa(v)) // fails unless 200
-		for {                                      // skip a flush that answered the previous ack
+		// Skip a flush that answered the previous ack.
+		for {
 			_, msg, err := c.ReadMessage(ctx, buf[:0])
 			if err != nil || !strings.Contains(string(msg), `"notification"`) {
 				b.Fatalf("%s %v", msg, err)
