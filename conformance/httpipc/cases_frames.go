@@ -478,5 +478,3 @@ func pingCases() []conformance.Case {
 		},
 	}
 }
-
-

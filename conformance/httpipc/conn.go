@@ -519,12 +519,6 @@ func (c *conn) await(ctx context.Context, sid uint64, want string) *stream {
 	}
 }
 
-// result is a stream's outcome as seen by a case.
-type result struct {
-	st   *stream
-	resp *bhttp.Response // nil when reset before END_STREAM
-}
-
 // response waits for a complete response on sid and decodes it; a RESET
 // or an invalid message fails the case.
 func (c *conn) response(ctx context.Context, sid uint64) *bhttp.Response {

@@ -29,7 +29,7 @@ import (
 // endpoint says how to reach the target.
 type endpoint struct {
 	network, addr string // "unix" or "tcp"
-	command string
+	command       string
 }
 
 func parseTarget(t *conformance.T) (endpoint, error) {

@@ -1,0 +1,85 @@
+package ipcsuite
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/httpipc"
+	"github.com/appwire/appwire/internal/conformancetest"
+)
+
+// The reference server's limits that HELLO does not announce, as params.
+const testMaxBody = 1 << 20
+
+func TestSuiteValid(t *testing.T) {
+	if err := Suite().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// referenceServer returns the server the proof runs: the production
+// httpipc.Server with the reference handler, a few streams (so the cases
+// that fill every slot stay cheap) and a small body limit.
+func referenceServer() *httpipc.Server {
+	return &httpipc.Server{
+		Handler:            Handler(),
+		Options:            httpipc.Options{MaxConcurrentStreams: 16},
+		MaxRequestBodySize: testMaxBody,
+		ErrorLog:           log.New(io.Discard, "", 0),
+	}
+}
+
+// serveUnix serves s on a unix socket in a temporary directory until the
+// test ends and returns the socket path.
+func serveUnix(t *testing.T, s *httpipc.Server) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		s.Close()
+		<-done
+		os.RemoveAll(dir)
+	})
+	return path
+}
+
+func target(url string) conformance.Target {
+	return conformance.Target{URL: url, Params: map[string]string{"max-body": "1048576"}}
+}
+
+func runner() conformance.Runner {
+	return conformance.Runner{Timeout: 3 * time.Second, Parallel: 32}
+}
+
+// TestProof proves the suite: the reference passes every case (over a
+// unix socket and as a command), every mutant fails at least one case, and
+// every case fails against at least one mutant.
+func TestProof(t *testing.T) {
+	p := conformancetest.New(t, Suite(), runner())
+	path := serveUnix(t, referenceServer())
+	p.Reference("", target("unix://"+path))
+	for _, m := range mutants() {
+		addr := conformancetest.StartStreamProxy(t, conformancetest.StreamProxy{
+			Network: "unix", Backend: path, Conn: m.conn})
+		p.Mutant(m.name, "", target(addr))
+	}
+	p.Done()
+}
