@@ -20,7 +20,7 @@ func TestMultiNodeRouting(t *testing.T) {
 	ua := dialNode(t, b)
 	ua.hello("")
 	ep := ua.register("5b0ee8b4-8d5c-4b66-9d5a-f3e7f0c7b7a1")
-	if st := put(t, http.MethodPut, via(t, ep, a), form, "version=5&data=hi"); st != http.StatusOK {
+	if st := put(t, http.MethodPut, endpointVia(t, ep, a), form, "version=5&data=hi"); st != http.StatusOK {
 		t.Fatalf("PUT on A for a socket on B: %d, want 200", st)
 	}
 	want := []Update{{ChannelID: "5b0ee8b4-8d5c-4b66-9d5a-f3e7f0c7b7a1", Version: 5, Data: "hi"}}
@@ -41,12 +41,12 @@ func TestMultiNodeMove(t *testing.T) {
 	if err := ua.c.Close(ctx5(t), wsconn.StatusNormalClosure, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "A to clear the route", func() bool {
+	awaitState(t, "A to clear the route", func() bool {
 		r, err := cl.store.Route(ctx5(t), uaid)
 		return err == nil && r == Route{}
 	})
-	for v, n := range []*node{a, b} {
-		if st := put(t, http.MethodPut, via(t, ep, n), form, "version="+strconv.Itoa(v+1)); st != http.StatusAccepted {
+	for v, n := range []*nodeProc{a, b} {
+		if st := put(t, http.MethodPut, endpointVia(t, ep, n), form, "version="+strconv.Itoa(v+1)); st != http.StatusAccepted {
 			t.Fatalf("PUT on %s for an offline user agent: %d, want 202", n.name, st)
 		}
 	}
@@ -80,7 +80,7 @@ func TestMultiNodeKill(t *testing.T) {
 	}
 	for i, ch := range []string{acked, reacked, unacked} {
 		v := uint64(10 + i)
-		if st := put(t, http.MethodPut, via(t, eps[ch], a), form, "version="+strconv.FormatUint(v, 10)); st != http.StatusOK {
+		if st := put(t, http.MethodPut, endpointVia(t, eps[ch], a), form, "version="+strconv.FormatUint(v, 10)); st != http.StatusOK {
 			t.Fatalf("PUT %s before the kill: %d, want 200", ch, st)
 		}
 		awaitUpdate(ua, ch, v)
@@ -88,7 +88,7 @@ func TestMultiNodeKill(t *testing.T) {
 			ua.ack(ch, v)
 		}
 	}
-	waitFor(t, "the acks to reach Redis", func() bool {
+	awaitState(t, "the acks to reach Redis", func() bool {
 		p, err := cl.store.Pending(ctx5(t), uaid, nil)
 		return err == nil && reflect.DeepEqual(p, []Update{{ChannelID: unacked, Version: 12}})
 	})
@@ -110,10 +110,10 @@ func TestMultiNodeKill(t *testing.T) {
 		}
 	}
 	// B's route is stale: PUTs on A and C find nobody behind it.
-	if st := put(t, http.MethodPut, via(t, eps[after], a), form, "version=20"); st != http.StatusAccepted {
+	if st := put(t, http.MethodPut, endpointVia(t, eps[after], a), form, "version=20"); st != http.StatusAccepted {
 		t.Fatalf("PUT after the kill: %d, want 202", st)
 	}
-	if st := put(t, http.MethodPut, via(t, eps[reacked], c), form, "version=21"); st != http.StatusAccepted {
+	if st := put(t, http.MethodPut, endpointVia(t, eps[reacked], c), form, "version=21"); st != http.StatusAccepted {
 		t.Fatalf("PUT after the kill: %d, want 202", st)
 	}
 
@@ -128,7 +128,7 @@ func TestMultiNodeKill(t *testing.T) {
 	m := ClientMessage{Type: TypeAck, Updates: want, HasUpdates: true}
 	ua.send(string(m.Append(nil)))
 	// The cluster works on: C now holds the route, a PUT on A reaches it.
-	if st := put(t, http.MethodPut, via(t, eps[acked], a), form, "version=30"); st != http.StatusOK {
+	if st := put(t, http.MethodPut, endpointVia(t, eps[acked], a), form, "version=30"); st != http.StatusOK {
 		t.Fatalf("PUT on A for the socket on C: %d, want 200", st)
 	}
 	awaitUpdate(ua, acked, 30)
@@ -168,7 +168,7 @@ func TestMultiNodeNewestSocketWins(t *testing.T) {
 	if code := old.closed(); code != wsconn.StatusNormalClosure {
 		t.Fatalf("A closed the older socket with %d, want 1000", code)
 	}
-	if st := put(t, http.MethodPut, via(t, ep, a), form, "version=3"); st != http.StatusOK {
+	if st := put(t, http.MethodPut, endpointVia(t, ep, a), form, "version=3"); st != http.StatusOK {
 		t.Fatalf("PUT on A after the move: %d, want 200", st)
 	}
 	if got := ua.notification(); !reflect.DeepEqual(got, []Update{{ChannelID: ch, Version: 3}}) {

@@ -82,8 +82,8 @@ func runNode(name, redisAddr, prefix, tokenKey string) error {
 	return s.Serve(ctx, ln)
 }
 
-// cluster is one Redis and the node processes sharing it.
-type cluster struct {
+// redisCluster is one Redis and the node processes sharing it.
+type redisCluster struct {
 	t        *testing.T
 	redis    *redistest.Server
 	prefix   string
@@ -91,7 +91,7 @@ type cluster struct {
 	store    *RedisStore // the test's own view of the shared state
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *redisCluster {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
@@ -101,11 +101,11 @@ func newCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{t: t, redis: srv, prefix: prefix, tokenKey: hex.EncodeToString(NewTokenKey()), store: store}
+	return &redisCluster{t: t, redis: srv, prefix: prefix, tokenKey: hex.EncodeToString(NewTokenKey()), store: store}
 }
 
-// node is one running node process.
-type node struct {
+// nodeProc is one running node process.
+type nodeProc struct {
 	name string
 	addr string // 127.0.0.1:PORT
 	cmd  *exec.Cmd
@@ -115,20 +115,20 @@ type node struct {
 	stderr bytes.Buffer
 }
 
-func (n *node) ws() string { return "ws://" + n.addr + "/" }
+func (n *nodeProc) ws() string { return "ws://" + n.addr + "/" }
 
 // Write collects the node's stderr.
-func (n *node) Write(p []byte) (int, error) {
+func (n *nodeProc) Write(p []byte) (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.stderr.Write(p)
 }
 
 // start runs a node process named name and waits until it listens.
-func (c *cluster) start(name string) *node {
+func (c *redisCluster) start(name string) *nodeProc {
 	t := c.t
 	t.Helper()
-	n := &node{name: name, done: make(chan struct{})}
+	n := &nodeProc{name: name, done: make(chan struct{})}
 	n.cmd = exec.Command(os.Args[0], "-test.run=^TestRedisNodeProcess$", "-test.count=1")
 	n.cmd.Env = append(os.Environ(), envNode+"="+name, envRedis+"="+c.redis.Addr(),
 		envPrefix+"="+c.prefix, envTokenKey+"="+c.tokenKey)
@@ -171,13 +171,13 @@ func (c *cluster) start(name string) *node {
 }
 
 // kill ends the process with SIGKILL, like a crash, and waits for it.
-func (n *node) kill() {
+func (n *nodeProc) kill() {
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
 	<-n.done
 }
 
 // dialNode opens a user-agent socket to n.
-func dialNode(t *testing.T, n *node) *client {
+func dialNode(t *testing.T, n *nodeProc) *client {
 	t.Helper()
 	c, err := wsconn.Dial(ctx5(t), n.ws(), wsconn.DialOptions{})
 	if err != nil {
@@ -187,9 +187,9 @@ func dialNode(t *testing.T, n *node) *client {
 	return &client{t: t, c: c}
 }
 
-// via rewrites a push endpoint to reach node n instead of the node that
+// endpointVia rewrites a push endpoint to reach node n instead of the node that
 // handed it out: any node accepts any endpoint.
-func via(t *testing.T, endpoint string, n *node) string {
+func endpointVia(t *testing.T, endpoint string, n *nodeProc) string {
 	t.Helper()
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -199,9 +199,9 @@ func via(t *testing.T, endpoint string, n *node) string {
 	return u.String()
 }
 
-// waitFor polls cond until it holds; the multi-node tests wait so only
+// awaitState polls cond until it holds; the multi-node tests wait so only
 // for another process's state to reach Redis, never for a protocol timer.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func awaitState(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for end := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(end) {

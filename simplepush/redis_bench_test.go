@@ -13,9 +13,9 @@ import (
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
-// benchStore returns a RedisStore on a fresh redis-server with one
+// benchRedisStore returns a RedisStore on a fresh redis-server with one
 // connected user agent and its registered channels.
-func benchStore(b *testing.B, channels ...string) (*RedisStore, string) {
+func benchRedisStore(b *testing.B, channels ...string) (*RedisStore, string) {
 	rdb := redistest.Start(b, redistest.Options{}).Client(b)
 	s, err := NewRedisStore(rdb, RedisStoreOptions{})
 	if err != nil {
@@ -34,7 +34,7 @@ func benchStore(b *testing.B, channels ...string) (*RedisStore, string) {
 }
 
 func BenchmarkRedisStoreUpdate(b *testing.B) {
-	s, uaid := benchStore(b, "c")
+	s, uaid := benchRedisStore(b, "c")
 	ctx := context.Background()
 	var v uint64
 	b.ReportAllocs()
@@ -47,7 +47,7 @@ func BenchmarkRedisStoreUpdate(b *testing.B) {
 }
 
 func BenchmarkRedisStoreAck(b *testing.B) {
-	s, uaid := benchStore(b, "c")
+	s, uaid := benchRedisStore(b, "c")
 	ctx := context.Background()
 	if _, err := s.Update(ctx, uaid, "c", 1<<40); err != nil {
 		b.Fatal(err)
@@ -66,7 +66,7 @@ func BenchmarkRedisStorePending(b *testing.B) {
 	for i := range chans {
 		chans[i] = NewChannelID()
 	}
-	s, uaid := benchStore(b, chans...)
+	s, uaid := benchRedisStore(b, chans...)
 	ctx := context.Background()
 	for _, ch := range chans[:10] {
 		if _, err := s.Update(ctx, uaid, ch, 7); err != nil {
@@ -83,8 +83,8 @@ func BenchmarkRedisStorePending(b *testing.B) {
 	}
 }
 
-// benchNode serves a Server that is node name on rdb until b ends.
-func benchNode(b *testing.B, rdb redis.UniversalClient, name string, key []byte) string {
+// benchRedisNode serves a Server that is node name on rdb until b ends.
+func benchRedisNode(b *testing.B, rdb redis.UniversalClient, name string, key []byte) string {
 	store, _ := NewRedisStore(rdb, RedisStoreOptions{})
 	bus, _ := NewRedisBus(rdb, RedisBusOptions{})
 	s, err := NewServer(Options{Store: store, Bus: bus, Node: name, TokenKey: key, RetransmitInterval: -1})
@@ -109,8 +109,8 @@ func benchNode(b *testing.B, rdb redis.UniversalClient, name string, key []byte)
 func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	srv := redistest.Start(b, redistest.Options{})
 	key := NewTokenKey()
-	a := benchNode(b, srv.Client(b), "a", key)
-	nodeB := benchNode(b, srv.Client(b), "b", key)
+	a := benchRedisNode(b, srv.Client(b), "a", key)
+	nodeB := benchRedisNode(b, srv.Client(b), "b", key)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, err := wsconn.Dial(ctx, "ws://"+nodeB+"/", wsconn.DialOptions{})
