@@ -19,18 +19,23 @@ func simplepushProtocol() protocol {
 	}
 }
 
-// serveSimplePush runs the reference server with the in-memory store;
+// serveSimplePush runs the reference server with the in-memory store, or
+// as one node of a Redis cluster with --redis (simplepush_redis.go);
 // endpoints are served on the same listener under /update/.
-func serveSimplePush(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
+func serveSimplePush(ctx context.Context, ln net.Listener, cfg serveConfig) (*instance, error) {
 	wake := &simplepush.UDPWakeup{
 		// A demo server kicks loopback addresses only.
 		Allow: func(a netip.AddrPort) bool { return a.Addr().IsLoopback() },
 	}
-	s, err := simplepush.NewServer(simplepush.Options{
-		MaxConnections: -1, // load tools open tens of thousands of sockets
-		Wakeup:         wake,
-	})
+	opts, closeRedis, err := simplePushRedis(ctx, cfg, ln)
 	if err != nil {
+		return nil, err
+	}
+	opts.MaxConnections = -1 // load tools open tens of thousands of sockets
+	opts.Wakeup = wake
+	s, err := simplepush.NewServer(opts)
+	if err != nil {
+		closeRedis()
 		return nil, err
 	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -50,6 +55,7 @@ func serveSimplePush(ctx context.Context, ln net.Listener, _ serveConfig) (*inst
 			defer wake.Close()
 			select {
 			case err := <-done:
+				closeRedis()
 				return err
 			case <-ctx.Done():
 				return ctx.Err()
