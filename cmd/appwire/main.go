@@ -53,6 +53,7 @@ func commands() []command {
 		{"conform", "run a conformance suite against an implementation", cmdConform},
 		{"fuzz", "fuzz a live peer over the network", cmdFuzz},
 		{"afb", "AGL binder tools: afb call URL api/verb [JSON]", cmdAFB},
+		{"push", "SimplePush tools: push notify ENDPOINT, push listen URL", cmdPush},
 		{"ipc", "HTTP over IPC: ipc serve, ipc bridge, ipc call", cmdIPC},
 		{"load", "load a server on loopback: load simplepush (memory per idle socket, deliveries/s)", cmdLoad},
 	}
