@@ -547,6 +547,16 @@ func (c *conn) okResponse(ctx context.Context, sid uint64, status int, route str
 	return resp
 }
 
+// skipIf404 skips the case when stream sid ended with a 404: the target
+// lacks the route.
+func (c *conn) skipIf404(sid uint64, route string) {
+	if st := c.streams[sid]; st != nil && st.end {
+		if r, err := bhttp.DecodeResponse(st.data, bhttp.Limits{MaxBodySize: 256 << 20}); err == nil && r.Status == 404 {
+			c.t.Skipf("the target has no %s route (404): serve ipcsuite.Handler() to run this case", route)
+		}
+	}
+}
+
 // echoOK sends a small /echo request on sid and checks the echo: the
 // connection still serves requests.
 func (c *conn) echoOK(ctx context.Context, sid uint64, why string) {
