@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/appwire/appwire/conformance"
+	ipcsuite "github.com/appwire/appwire/conformance/httpipc"
 	"github.com/appwire/appwire/httpipc"
 )
 
@@ -17,11 +17,9 @@ func httpipcProtocol() protocol {
 	return protocol{
 		name:  "httpipc",
 		about: "HTTP over IPC (unix socket) with the localhost bridge and offline OAuth",
-		// Placeholder until the httpipc conformance suite lands: a valid
-		// suite with no cases. Its TARGET is instance.url, the socket.
-		suite: func() *conformance.Suite {
-			return &conformance.Suite{Name: "httpipc", Title: "HTTP over IPC (specs/httpipc.md)"}
-		},
+		// TARGET is instance.url, the socket. The demo app has no route of
+		// ipcsuite.Handler, so the cases that need one skip.
+		suite: ipcsuite.Suite,
 		serve: serveHTTPIPC,
 	}
 }
