@@ -96,11 +96,14 @@ func (c *conn) handshake(ctx context.Context) error {
 	}
 	if err != nil {
 		if ce := (*ConnectionError)(nil); errors.As(err, &ce) {
+			// fail queues GOAWAY; the write loop sends it, then closes
+			// the carrier (within a second against a peer that does not
+			// read). Closing here would lose the GOAWAY.
 			c.fail(err, ce.Code)
 		} else {
 			c.fail(peerGone(err), 0)
+			c.car.close()
 		}
-		c.car.close()
 		close(c.readDone)
 		return err
 	}

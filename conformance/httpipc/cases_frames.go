@@ -35,7 +35,9 @@ func handshakeError(ctx context.Context, t *conformance.T, first ...frame) {
 	defer c.close()
 	req := frame{typ: tData, sid: 1, flags: flagEnd, payload: get("GET", "/echo", nil)}
 	c.send(append(first, req)...)
-	c.expectGoAwayOrClose(ctx, codeProtocol)
+	c.expectGoAway(ctx, codeProtocol)
+	c.noResponses()
+	c.expectClose(ctx)
 }
 
 func helloCases() []conformance.Case {

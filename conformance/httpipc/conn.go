@@ -623,26 +623,6 @@ func (c *conn) expectGoAway(ctx context.Context, codes ...uint64) (last uint64) 
 	return last
 }
 
-// expectGoAwayOrClose is expectGoAway for a handshake error, where a
-// target may also close without GOAWAY: a GOAWAY that does come must carry
-// one of codes, and nothing may be answered.
-func (c *conn) expectGoAwayOrClose(ctx context.Context, codes ...uint64) {
-	for c.goAway == nil && !c.closed {
-		_, err := c.nextEvent(ctx)
-		if err != nil && err != io.EOF {
-			if ctx.Err() != nil {
-				c.t.Failf("GOAWAY or the close of the connection", "still open at the case timeout")
-			}
-			return
-		}
-		c.noResponses()
-	}
-	if c.goAway != nil {
-		c.expectGoAway(ctx, codes...)
-	}
-	c.expectClose(ctx)
-}
-
 func (c *conn) noResponses() {
 	for sid, st := range c.streams {
 		if st.end {
