@@ -17,8 +17,8 @@ func httpipcProtocol() protocol {
 	return protocol{
 		name:  "httpipc",
 		about: "HTTP over IPC (unix socket) with the localhost bridge and offline OAuth",
-		// TARGET is instance.url, the socket. The demo app has no route of
-		// ipcsuite.Handler, so the cases that need one skip.
+		// TARGET is instance.url: a second socket serving the suite's
+		// reference handler, so "conform self" runs every case.
 		suite: ipcsuite.Suite,
 		serve: serveHTTPIPC,
 	}
@@ -27,7 +27,9 @@ func httpipcProtocol() protocol {
 // serveHTTPIPC serves the demo OAuth authorization-and-API app over
 // httpipc on a unix socket in a fresh temporary directory, and the
 // localhost bridge to it on ln. It runs the offline flow once over IPC so
-// that the printed API call works as pasted.
+// that the printed API call works as pasted. A second socket serves the
+// conformance suite's reference handler (ipcsuite.Handler): the target of
+// "appwire conform httpipc".
 func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
 		return nil, fmt.Errorf("%w: %s (the bridge would give any host on the network the local client's access; use --only to leave httpipc out)", httpipc.ErrNotLoopback, a)
@@ -37,6 +39,7 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 		return nil, err
 	}
 	sock := filepath.Join(dir, "demo.sock")
+	conformSock := filepath.Join(dir, "conform.sock")
 	bridgeURL := "http://" + ln.Addr().String()
 	app, err := newDemoApp(bridgeURL)
 	if err != nil {
@@ -48,19 +51,26 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	cln, err := net.Listen("unix", conformSock)
+	if err != nil {
+		uln.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &httpipc.Server{Handler: app}
 	tr := httpipc.UnixTransport(sock)
 	b := httpipc.NewBridge(tr, httpipc.BridgeOptions{Forwarded: true})
-	srvDone, bridgeDone := make(chan error, 1), make(chan error, 1)
+	srvDone, bridgeDone, conformDone := make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	go func() { srvDone <- srv.Serve(sctx, uln) }()
 	go func() { bridgeDone <- b.Serve(sctx, ln) }()
+	go func() { conformDone <- httpipc.Serve(sctx, cln, ipcsuite.Handler()) }()
 	shutdown := func(ctx context.Context) error {
 		stop()
 		defer os.RemoveAll(dir)
 		defer tr.Close()
 		var errs []error
-		for _, ch := range []chan error{bridgeDone, srvDone} {
+		for _, ch := range []chan error{bridgeDone, srvDone, conformDone} {
 			select {
 			case err := <-ch:
 				if err != nil && !errors.Is(err, context.Canceled) {
@@ -85,9 +95,9 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 		"&redirect_uri=" + demoRedirect + "&scope=profile+notes:read+notes:write&state=" + demoState +
 		"&code_challenge=" + demoChallenge + "&code_challenge_method=S256"
 	return &instance{
-		url: "unix://" + sock,
+		url: "unix://" + conformSock,
 		examples: []string{
-			"# the reference OAuth app serves over httpipc on the socket above; the bridge is " + u,
+			"# the reference OAuth app serves over httpipc on " + sock + "; the bridge to it is " + u,
 			fmt.Sprintf("curl %s/.well-known/oauth-authorization-server", u),
 			fmt.Sprintf("curl -H 'Authorization: Bearer %s' %s/api/me", token, u),
 			fmt.Sprintf("go run ./cmd/appwire ipc call --socket %s GET /api/me -H 'Authorization: Bearer %s'", sock, token),
@@ -96,6 +106,7 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 			fmt.Sprintf("tok=$(curl -s %s/token -d grant_type=authorization_code -d client_id=%s -d redirect_uri=%s -d code_verifier=%s -d code=$code | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')",
 				u, demoClientID, demoRedirect, demoVerifier),
 			fmt.Sprintf(`curl -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"text":"hello over IPC"}' %s/api/notes`, u),
+			"go run ./cmd/appwire conform httpipc unix://" + conformSock,
 		},
 		shutdown: shutdown,
 	}, nil
