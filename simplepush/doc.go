@@ -20,11 +20,25 @@
 // # State and scale
 //
 // Store holds users (route and wake-up data) and channels (latest version,
-// registered/live/deleted, TTLs); MemoryStore is the embedded one, and
-// storetest checks any other. Several Servers share a Store and a Bus
-// (Options.Node names each): a PUT on any node reaches the socket through
-// the node the router names, and a newer hello on one node closes the
-// older socket on another. MemoryBus does this inside one process.
+// registered/live/deleted, TTLs); MemoryStore is the embedded one,
+// RedisStore the durable one shared by several nodes (key layout in
+// store_redis.go), and storetest checks any other. Several Servers share a
+// Store and a Bus (Options.Node names each): a PUT on any node reaches the
+// socket through the node the router names, and a newer hello on one node
+// closes the older socket on another. MemoryBus does this inside one
+// process, RedisBus across processes over Redis pub/sub; a PUT answers 200
+// only when the node holding the socket wrote the update, else the update
+// stays stored and the answer is 202.
+//
+// # Clients
+//
+// Dial connects a user agent: it says hello with its uaid and channel IDs,
+// registers channels (Client.Register returns the endpoint), hands
+// notifications over on a bounded channel, acks them (automatically unless
+// ClientOptions.ManualAck), pings at the spec's pace and reconnects with
+// backoff under the same uaid; when the server assigns a new uaid it
+// registers every channel again and reports the new endpoints (OnReset).
+// NotifyEndpoint is the app server's side: one PUT to an endpoint.
 //
 // # Idle sockets
 //
