@@ -46,8 +46,9 @@ func serveSimplePush(ctx context.Context, ln net.Listener, cfg serveConfig) (*in
 	return &instance{
 		url: url,
 		examples: []string{
-			fmt.Sprintf(`echo '{"messageType":"hello","uaid":"","channelIDs":[]}' | websocat %s`, url),
-			fmt.Sprintf(`curl -X PUT -d version=1 http://%s/update/<token from pushEndpoint>`, addr),
+			fmt.Sprintf("go run ./cmd/appwire push listen %s    # a user agent: prints its endpoint, then notifications", url),
+			"go run ./cmd/appwire push notify ENDPOINT --version 2 --data hi    # the app server, in another terminal",
+			`curl -X PUT -d version=3 ENDPOINT    # the same with curl`,
 			fmt.Sprintf("go run ./cmd/appwire conform simplepush %s", url),
 		},
 		shutdown: func(ctx context.Context) error {
