@@ -10,47 +10,29 @@ import (
 	"github.com/appwire/appwire/internal/conformancetest"
 )
 
-// TestHostileTargets runs the whole suite against targets that are down,
-// silent, or answer garbage: every case must end with Error or Fail (a
-// closed socket: Error), and none may be abandoned for ignoring its
-// context.
+// TestHostileTargets: against peers that are down, silent or answer
+// garbage, every case ends with Error or Fail (Error only where nothing
+// accepts the connection) and none hangs the run.
 func TestHostileTargets(t *testing.T) {
-	targets := map[string]string{
-		"down":           "unix://" + conformancetest.ClosedUnixPath(t),
-		"missing":        "unix://" + t.TempDir() + "/none.sock",
-		"silent":         "unix://" + conformancetest.StartHostileUnix(t, conformancetest.Silent),
-		"garbage":        "unix://" + conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))),
-		"huge-frame":     "unix://" + conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte{0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})),
-		"hello-then-eof": "unix://" + conformancetest.StartHostileUnix(t, func(c net.Conn) { h := hello(1); c.Write(h.encode()) }),
-		"hangs-up":       "unix://" + conformancetest.StartHostileUnix(t, func(net.Conn) {}),
-	}
-	for name, url := range targets {
-		t.Run(name, func(t *testing.T) {
-			r := conformance.Runner{Timeout: 500 * time.Millisecond, Parallel: 64, Strict: true}
-			rep, err := r.Run(context.Background(), Suite(), conformance.Target{URL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, res := range rep.Results {
-				switch {
-				case res.Verdict == conformance.Pass && (name == "hangs-up" || name == "hello-then-eof") && rejectsHello[res.ID]:
-					// Closing at once is a correct answer to a bad HELLO.
-				case res.Verdict == conformance.Pass && name == "hello-then-eof" && res.ID == "httpipc/3.2.1/2":
-					// It does send HELLO unprompted.
-				case res.Verdict != conformance.Error && res.Verdict != conformance.Fail:
-					t.Errorf("%s: %v (%s), want ERROR or FAIL", res.ID, res.Verdict, res.Message)
-				case (name == "down" || name == "missing") && res.Verdict != conformance.Error:
-					t.Errorf("%s: %v against a closed socket, want ERROR: %s", res.ID, res.Verdict, res.Actual)
-				case res.Verdict == conformance.Error && name != "down" && name != "missing":
-					t.Errorf("%s: ERROR (%s) against a target that accepted the connection, want FAIL", res.ID, res.Message)
-				}
-			}
-		})
-	}
+	unix := func(path string) string { return "unix://" + path }
+	conformancetest.HostileCheck{
+		Suite:    Suite,
+		FailOnly: true,
+		// It does send HELLO unprompted.
+		Accept: func(target string, r conformance.Result) bool {
+			return target == "hello-then-eof" && r.ID == "httpipc/3.2.1/2" && r.Verdict == conformance.Pass
+		},
+		Targets: []conformancetest.HostileTarget{
+			{Name: "down", URL: unix(conformancetest.ClosedUnixPath(t)), Down: true},
+			{Name: "missing", URL: unix(t.TempDir() + "/none.sock"), Down: true},
+			{Name: "silent", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Silent))},
+			{Name: "garbage", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))))},
+			{Name: "huge-frame", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte{0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})))},
+			{Name: "hello-then-eof", URL: unix(conformancetest.StartHostileUnix(t, func(c net.Conn) { h := hello(1); c.Write(h.encode()) }))},
+			{Name: "hangs-up", URL: unix(conformancetest.StartHostileUnix(t, func(net.Conn) {}))},
+		},
+	}.Run(t)
 }
-
-// rejectsHello are the cases a target passes by closing the connection.
-var rejectsHello = map[string]bool{"httpipc/3.2.1/3": true, "httpipc/3.2.1/4": true, "httpipc/3.2.1/6": true, "httpipc/3.2.1/8": true}
 
 func TestBadTargets(t *testing.T) {
 	for _, url := range []string{"", "http://x", "unix://", "tcp://"} {
