@@ -28,6 +28,11 @@ type conn struct {
 	endpoint string // pushEndpoint prefix when Options.EndpointURL is empty
 
 	wmu sync.Mutex // serialises writes
+	// dmu orders notifications: a flush holds it from reading the
+	// pending updates to writing them, and a direct delivery around its
+	// write, so a PUT landing during a flush is written after the flush's
+	// older versions, never before them. Taken before wmu and mu.
+	dmu sync.Mutex
 
 	mu          sync.Mutex
 	closed      bool

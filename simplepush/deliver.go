@@ -11,6 +11,8 @@ func (s *Server) flush(c *conn) bool {
 	defer cancel()
 	b := getBuf()
 	defer putBuf(b)
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
 	pending, err := s.opts.Store.Pending(ctx, uaid, nil)
 	if err != nil {
 		s.logf("simplepush: pending %s: %v", uaid, err)
@@ -52,6 +54,8 @@ func (s *Server) retransmit(c *conn) {
 	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
 	pending, err := s.opts.Store.Pending(ctx, c.user(), nil)
 	if err != nil || len(pending) == 0 {
 		return
@@ -76,7 +80,10 @@ func (s *Server) deliverLocal(uaid string, u Update) bool {
 	if c == nil || c.isClosed() {
 		return false
 	}
-	if c.writeMessage(&ServerMessage{Type: TypeNotification, Updates: []Update{u}}) != nil {
+	c.dmu.Lock()
+	err := c.writeMessage(&ServerMessage{Type: TypeNotification, Updates: []Update{u}})
+	c.dmu.Unlock()
+	if err != nil {
 		return false
 	}
 	s.stats.delivered.Add(1)

@@ -57,19 +57,15 @@ func TestStateMachine(t *testing.T) {
 	})
 }
 
-// smPutDuringFlush enables the putDuringFlush action. It is off because
-// the server fails it: a flush (hello, ack, retransmission) reads the
-// pending updates and writes them later without excluding direct
-// deliveries to the same socket in between, so a PUT of v2 landing in
-// that gap is written first and the flush's v1 after it. The user agent
-// sees v2, acks it (clearing it), then gets v1, and nothing ever
-// corrects that. Minimal sequence rapid shrank to (pushgo): hello fresh,
+// smPutDuringFlush enables the putDuringFlush action: a PUT that lands
+// while a flush (hello, ack, retransmission) is between reading the
+// pending updates and writing them. It found the server writing the PUT's
+// v2 before the flush's v1 (rapid's minimal sequence, pushgo: hello fresh,
 // register, disconnect, PUT v1 (202), then putDuringFlush: versions
-// arrive as [2 1]. Turn it on once flush and direct delivery are
-// serialised per socket (a per-connection mutex held from Pending to the
-// write in flush and retransmit, and around deliverLocal's write, makes
-// it pass).
-const smPutDuringFlush = false
+// arrived as [2 1], v2 acked, v1 left on the user agent for good); conn.dmu
+// now orders the two. It stays a constant so the action can be switched
+// off while bisecting another failure.
+const smPutDuringFlush = true
 
 // machine is the model plus the handles on the real system.
 type machine struct {
