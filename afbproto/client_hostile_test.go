@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/appwire/appwire/afbproto"
 	"github.com/appwire/appwire/internal/wsconn"
@@ -141,7 +142,15 @@ func TestWSNoGoroutineLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if after := clientGoroutines(); after != before {
+	// Close waits for the read loop, which closes loopDone as its last
+	// act: the goroutine may still be on its way out for an instant, so
+	// wait (bounded) for the count to settle rather than sample it once.
+	after := clientGoroutines()
+	for deadline := time.Now().Add(5 * time.Second); after != before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		after = clientGoroutines()
+	}
+	if after != before {
 		t.Errorf("%d client goroutines before, %d after", before, after)
 	}
 }
