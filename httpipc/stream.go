@@ -197,15 +197,21 @@ func (st *stream) write(ctx context.Context, p []byte, end bool) error {
 			}
 		}
 		fin := end && n == len(p)
+		if fin {
+			// Close our side before END_STREAM can reach the peer: once it
+			// has, the peer may treat the stream as closed and send on it
+			// again (frames on a closed stream are ignored), which must
+			// not meet a half-closed stream here.
+			c.mu.Lock()
+			st.localDone = true
+			c.maybeRemoveLocked(st)
+			c.mu.Unlock()
+		}
 		if err := c.wq.data(ctx, st, fin, p[:n]); err != nil {
 			return st.writeErr(err)
 		}
 		p = p[n:]
 		if fin {
-			c.mu.Lock()
-			st.localDone = true
-			c.maybeRemoveLocked(st)
-			c.mu.Unlock()
 			return nil
 		}
 		if len(p) == 0 {
