@@ -83,7 +83,9 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request) {
 // not sent (only the newest version matters); the answer then says
 // whether a socket exists.
 func (s *Server) dispatch(ctx context.Context, uaid string, u Update, newer bool) bool {
-	if c := s.local(uaid); c != nil && !newer {
+	// A socket that is closing (its close frame answered, its route not
+	// yet cleared) is not there any more: deliverLocal refuses it too.
+	if c := s.local(uaid); c != nil && !c.isClosed() && !newer {
 		return true
 	}
 	if newer && s.deliverLocal(uaid, u) {
