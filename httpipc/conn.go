@@ -403,9 +403,19 @@ func (c *conn) maybeRemoveLocked(st *stream) {
 	}
 }
 
+// removeLocked forgets st: frames that still arrive for it meet a closed
+// stream. It stops counting as active (which may close a connection that
+// is going away) only once its last frame is queued: until then the
+// connection must not close under it.
 func (c *conn) removeLocked(st *stream) {
-	st.removed = true
-	delete(c.streams, st.ID())
+	if !st.removed {
+		st.removed = true
+		delete(c.streams, st.ID())
+	}
+	if st.finPending || st.released {
+		return
+	}
+	st.released = true
 	c.nActive--
 	if c.slotCh != nil {
 		close(c.slotCh)

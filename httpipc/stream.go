@@ -26,7 +26,9 @@ type stream struct {
 	scredit    int64
 	localDone  bool // END_STREAM sent (or aborted)
 	remoteDone bool // END_STREAM received (or aborted)
-	removed    bool
+	removed    bool // no longer in c.streams
+	finPending bool // our END_STREAM is being queued: keep counting st
+	released   bool // no longer counted in c.nActive
 	aborted    bool
 
 	// Receive side, guarded by rmu.
@@ -201,13 +203,26 @@ func (st *stream) write(ctx context.Context, p []byte, end bool) error {
 			// Close our side before END_STREAM can reach the peer: once it
 			// has, the peer may treat the stream as closed and send on it
 			// again (frames on a closed stream are ignored), which must
-			// not meet a half-closed stream here.
+			// not meet a half-closed stream here. The stream still counts
+			// as active until the frame is queued, so a connection that is
+			// going away does not close before its last stream's last
+			// frame is in the queue.
 			c.mu.Lock()
 			st.localDone = true
+			st.finPending = true
 			c.maybeRemoveLocked(st)
 			c.mu.Unlock()
 		}
-		if err := c.wq.data(ctx, st, fin, p[:n]); err != nil {
+		err := c.wq.data(ctx, st, fin, p[:n])
+		if fin {
+			c.mu.Lock()
+			st.finPending = false
+			if st.removed {
+				c.removeLocked(st)
+			}
+			c.mu.Unlock()
+		}
+		if err != nil {
 			return st.writeErr(err)
 		}
 		p = p[n:]
