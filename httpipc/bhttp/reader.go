@@ -270,15 +270,30 @@ func (s *stream) gatherBytes(n int, what string, at int64) error {
 	return s.gatherBytesIn(n, "", what, at)
 }
 
+//
+// n was checked against a limit, but limits may be raised far beyond what a
+// peer really sends: buf grows with the bytes that arrive (at most
+// gatherStep beyond what is held, then doubling), never to a claimed size
+// in one step, so a 10-byte message claiming a 1 GiB section costs
+// gatherStep, not 1 GiB.
 func (s *stream) gatherBytesIn(n int, prefix, what string, at int64) error {
-	l := len(s.buf)
-	s.buf = slices.Grow(s.buf, n)[:l+n] // n was checked against a limit
-	if _, err := io.ReadFull(s.br, s.buf[l:]); err != nil {
-		return s.truncated(join(prefix, what), at, err)
+	for n > 0 {
+		k := min(n, max(gatherStep, len(s.buf)))
+		l := len(s.buf)
+		s.buf = slices.Grow(s.buf, k)[:l+k]
+		m, err := io.ReadFull(s.br, s.buf[l:])
+		s.off += int64(m)
+		if err != nil {
+			s.buf = s.buf[:l+m]
+			return s.truncated(join(prefix, what), at, err)
+		}
+		n -= k
 	}
-	s.off += int64(n)
 	return nil
 }
+
+// gatherStep is the most gatherBytesIn allocates ahead of bytes received.
+const gatherStep = 32 << 10
 
 // gatherLength gathers a length prefix and the bytes it announces, after
 // checking the length against max.

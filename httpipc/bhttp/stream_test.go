@@ -2,7 +2,9 @@ package bhttp
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 )
@@ -118,5 +120,51 @@ func TestStreamLateError(t *testing.T) {
 	}
 	if _, err2 := rr.Trailer(); err2 != err {
 		t.Fatalf("Trailer err = %v, want the same sticky %v", err2, err)
+	}
+}
+
+// TestStreamClaimedLengthAllocation feeds short messages whose length
+// prefixes claim up to 1 GiB, with the limits raised to 4 GiB so no limit
+// stops them: the reader must grow with the bytes that arrive, not
+// allocate the claimed size, and report the truncation.
+func TestStreamClaimedLengthAllocation(t *testing.T) {
+	const claim = 1 << 30
+	big := AppendVarint(nil, claim) // 4 bytes
+	// ctl is a framing indicator and valid control data.
+	ctl := func(ind byte) []byte {
+		return []byte{ind, 3, 'G', 'E', 'T', 5, 'h', 't', 't', 'p', 's', 0, 1, '/'}
+	}
+	cases := []struct {
+		name string
+		msg  []byte
+	}{
+		// Known length: control data, then a header section length.
+		{"header section", append(ctl(0), big...)},
+		// The method's length prefix.
+		{"method", append([]byte{0}, big...)},
+		// Indeterminate length: one field name claiming 1 GiB.
+		{"field name", append(ctl(2), big...)},
+		// A real start of the claimed bytes, then the end.
+		{"header section, partial", append(append(ctl(0), big...), make([]byte, 100<<10)...)},
+	}
+	lim := Limits{MaxFieldSectionSize: 4 << 30, MaxFieldLength: 4 << 30}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			rr := NewRequestReader(bytes.NewReader(tc.msg), lim)
+			_, err := rr.Head()
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrTruncated) {
+				t.Errorf("Head: %v, want ErrTruncated", err)
+			}
+			// What arrived, plus one growth step and the reader's own
+			// buffers; far below the claimed 1 GiB.
+			alloc := after.TotalAlloc - before.TotalAlloc
+			if want := uint64(len(tc.msg))*3 + 1<<20; alloc > want {
+				t.Errorf("allocated %d bytes for a %d-byte message claiming %d (want at most %d)", alloc, len(tc.msg), claim, want)
+			}
+		})
 	}
 }
