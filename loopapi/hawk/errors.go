@@ -89,12 +89,12 @@ var (
 
 // Client side (what VerifyResponse and ParseStaleChallenge return):
 var (
-	ErrBadResponseMAC              error = &Error{kind: kindBadResponseMAC, Status: http.StatusInternalServerError, Message: "Bad response mac"}
-	ErrMissingResponseHash         error = &Error{kind: kindMissingResponseHash, Status: http.StatusInternalServerError, Message: "Missing response hash attribute"}
-	ErrBadResponseHash             error = &Error{kind: kindBadResponseHash, Status: http.StatusInternalServerError, Message: "Bad response payload mac"}
-	ErrMissingServerAuthorization  error = &Error{kind: kindMissingServerAuthorization, Status: http.StatusInternalServerError, Message: "Missing Server-Authorization header"}
-	ErrInvalidServerAuthorization  error = &Error{kind: kindInvalidServerAuthorization, Status: http.StatusInternalServerError, Message: "Invalid Server-Authorization header"}
-	ErrInvalidServerTimestampHash  error = &Error{kind: kindInvalidServerTimestamp, Status: http.StatusInternalServerError, Message: "Invalid server timestamp hash"}
+	ErrBadResponseMAC             error = &Error{kind: kindBadResponseMAC, Status: http.StatusInternalServerError, Message: "Bad response mac"}
+	ErrMissingResponseHash        error = &Error{kind: kindMissingResponseHash, Status: http.StatusInternalServerError, Message: "Missing response hash attribute"}
+	ErrBadResponseHash            error = &Error{kind: kindBadResponseHash, Status: http.StatusInternalServerError, Message: "Bad response payload mac"}
+	ErrMissingServerAuthorization error = &Error{kind: kindMissingServerAuthorization, Status: http.StatusInternalServerError, Message: "Missing Server-Authorization header"}
+	ErrInvalidServerAuthorization error = &Error{kind: kindInvalidServerAuthorization, Status: http.StatusInternalServerError, Message: "Invalid Server-Authorization header"}
+	ErrInvalidServerTimestampHash error = &Error{kind: kindInvalidServerTimestamp, Status: http.StatusInternalServerError, Message: "Invalid server timestamp hash"}
 )
 
 func newErr(sentinel error, message string) *Error {
