@@ -106,9 +106,9 @@ func (q *Query) Cond() Cond { return q.cond }
 // Search returns the $search text and whether the query has one.
 func (q *Query) Search() (string, bool) { return q.search, q.hasSearch }
 
-// Sort returns the sort keys: $sort's, or _id descending by default. Stores
-// append _id (in the direction of the last key... no: always descending)
-// as a final tie breaker, see SortWithTieBreak.
+// Sort returns the sort keys: $sort's (several keys in the order of their
+// names, as JSON objects decoded into Go maps have no order), or _id
+// descending by default. Stores sort by SortWithTieBreak.
 func (q *Query) Sort() []SortKey { return slices.Clone(q.sort) }
 
 // SortWithTieBreak returns Sort followed by _id descending when _id is not

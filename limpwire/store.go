@@ -42,12 +42,14 @@ type Store interface {
 	// Create stores doc and returns its id (doc's "_id" when it carries a
 	// 24-hex one, a fresh one otherwise).
 	Create(ctx context.Context, collection string, doc Doc) (id string, err error)
-	// Update applies update to every document matching q (sort, skip and
-	// limit ignored) and returns their ids. A plain value sets the
+	// Update applies update to the documents Read would return for q
+	// (sort, skip and limit included, as upstream reads then updates by
+	// id) and returns their ids in that order. A plain value sets the
 	// attribute; an operator object applies $add, $multiply,
 	// $append (with $unique) or $remove.
 	Update(ctx context.Context, collection string, q *Query, update Doc) (ids []string, err error)
-	// Delete removes every document matching q and returns their ids; soft
+	// Delete removes the documents Read would return for q and returns
+	// their ids; soft
 	// marks them "__deleted": true instead, so reads no longer see them.
 	Delete(ctx context.Context, collection string, q *Query, soft bool) (ids []string, err error)
 	// Close releases the store's resources.
