@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appwire/appwire/internal/conformancetest"
+	"github.com/appwire/appwire/internal/testserver"
 )
 
 func dialClient(t *testing.T, ts *testServer, opts ClientOptions) *Client {
@@ -246,10 +246,10 @@ func TestNotifyEndpointErrors(t *testing.T) {
 }
 
 func TestDialErrors(t *testing.T) {
-	if _, err := Dial(ctx5(t), "ws://"+conformancetest.ClosedAddr(t)+"/", ClientOptions{}); err == nil {
+	if _, err := Dial(ctx5(t), "ws://"+testserver.ClosedAddr(t)+"/", ClientOptions{}); err == nil {
 		t.Fatal("dialing a closed port succeeded")
 	}
-	silent := conformancetest.StartHostile(t, conformancetest.Silent)
+	silent := testserver.StartHostile(t, testserver.Silent)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if _, err := Dial(ctx, "ws://"+silent+"/", ClientOptions{}); err == nil {

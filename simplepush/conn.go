@@ -33,6 +33,13 @@ type conn struct {
 	// write, so a PUT landing during a flush is written after the flush's
 	// older versions, never before them. Taken before wmu and mu.
 	dmu sync.Mutex
+	// sent is the newest version of each channel written to this socket
+	// and not yet acked (guarded by dmu; nil while nothing is unacked,
+	// so an idle socket pays nothing). A flush after an ack sends only
+	// what is newer than this, so acks do not make the server repeat
+	// what the user agent already has; hello and the retransmission
+	// timer still send everything pending.
+	sent map[string]uint64
 
 	mu          sync.Mutex
 	closed      bool

@@ -2,10 +2,12 @@ package simplepush
 
 import "context"
 
-// flush sends every pending update of c's uaid as one notification and
-// arms the retransmission timer while any remain (spec section 5). It
-// reports false when the connection broke.
-func (s *Server) flush(c *conn) bool {
+// flush sends the pending updates of c's uaid as one notification and
+// arms the retransmission timer while any remain (spec section 5): all of
+// them after hello (all is true), only those newer than what this socket
+// was already sent after an ack. It reports false when the connection
+// broke.
+func (s *Server) flush(c *conn, all bool) bool {
 	uaid := c.user()
 	ctx, cancel := s.storeCtx()
 	defer cancel()
@@ -18,6 +20,9 @@ func (s *Server) flush(c *conn) bool {
 		s.logf("simplepush: pending %s: %v", uaid, err)
 		return true
 	}
+	if !all {
+		pending = c.unsent(pending)
+	}
 	if len(pending) == 0 {
 		return true
 	}
@@ -25,8 +30,48 @@ func (s *Server) flush(c *conn) bool {
 	if c.writeText(*b) != nil {
 		return false
 	}
+	c.markSent(pending...)
 	s.armRetry(c)
 	return true
+}
+
+// unsent filters pending in place down to the updates newer than the
+// version this socket was last sent for their channel. c.dmu is held.
+func (c *conn) unsent(pending []Update) []Update {
+	if len(c.sent) == 0 {
+		return pending
+	}
+	out := pending[:0]
+	for _, u := range pending {
+		if v, ok := c.sent[u.ChannelID]; !ok || u.Version > v {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// markSent records that us were written to the socket. c.dmu is held.
+func (c *conn) markSent(us ...Update) {
+	if c.sent == nil {
+		c.sent = make(map[string]uint64, len(us))
+	}
+	for _, u := range us {
+		if v, ok := c.sent[u.ChannelID]; !ok || u.Version > v {
+			c.sent[u.ChannelID] = u.Version
+		}
+	}
+}
+
+// acked forgets what the user agent acknowledged. c.dmu is held.
+func (c *conn) acked(us []Update) {
+	for _, u := range us {
+		if v, ok := c.sent[u.ChannelID]; ok && u.Version >= v {
+			delete(c.sent, u.ChannelID)
+		}
+	}
+	if len(c.sent) == 0 {
+		c.sent = nil
+	}
 }
 
 // armRetry schedules a resend of unacked updates on c, once.
@@ -61,6 +106,7 @@ func (s *Server) retransmit(c *conn) {
 		return
 	}
 	if c.writeMessage(&ServerMessage{Type: TypeNotification, Updates: pending}) == nil {
+		c.markSent(pending...)
 		s.stats.retransmitted.Add(1)
 		s.armRetry(c)
 	}
@@ -82,6 +128,9 @@ func (s *Server) deliverLocal(uaid string, u Update) bool {
 	}
 	c.dmu.Lock()
 	err := c.writeMessage(&ServerMessage{Type: TypeNotification, Updates: []Update{u}})
+	if err == nil {
+		c.markSent(u)
+	}
 	c.dmu.Unlock()
 	if err != nil {
 		return false

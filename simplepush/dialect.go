@@ -11,8 +11,9 @@ const (
 	// case-insensitive; a repeated hello with the same or no uaid is
 	// answered again; errors echo the request with "status" and "error"
 	// and close the socket; pings faster than the minimum interval get
-	// 401 and a close. Ack and version semantics follow autopush (see
-	// Options).
+	// 401 and a close; empty text messages are skipped; every PUT is
+	// forwarded to a connected socket, an older version too. Ack
+	// semantics and the stored version follow autopush (see Options).
 	DialectPushgo Dialect = iota
 
 	// DialectAutopush: autopush (Python, SimplePush era). Field names and
@@ -20,7 +21,8 @@ const (
 	// channel ID lower-case dashed; a second hello gets 401 "duplicate
 	// hello" and the socket stays open; register/unregister errors carry
 	// "reason" and keep the socket open; any message other than hello
-	// before the handshake closes the socket without a reply; missing
+	// before the handshake, and an unknown or missing messageType after
+	// it, closes the socket without a reply; missing
 	// channelIDs in hello and malformed acks are ignored; pings faster
 	// than the minimum interval close with 4774.
 	DialectAutopush

@@ -60,13 +60,19 @@
 //     and dashed forms are accepted and normalised;
 //   - ack semantics are autopush's: an ack clears a pending update only
 //     if its version is at least the stored one; only the newest version
-//     per channel is stored, an older PUT is neither stored nor sent (200
-//     or 202 still);
+//     per channel is stored; under DialectAutopush an older PUT is
+//     neither stored nor sent (200 or 202 still), under DialectPushgo it
+//     is not stored but still forwarded to a connected socket, as pushgo
+//     forwards every PUT (its client waits for each version it PUT);
 //   - a PUT to an unknown or unregistered channel is 410 (pushgo
 //     re-creates the record); bad tokens are 404, and tokens are
 //     AES-256-GCM sealed (never uaid.chid in clear);
 //   - unacked updates are resent every 60 s on a live socket (S2 asks,
-//     neither upstream did), as well as on hello and after every ack;
+//     neither upstream did) and on hello; after an ack only versions newer
+//     than the ones the socket was sent go out, where both upstreams
+//     re-send everything still pending after every ack (a busy user agent
+//     then gets each update many times); Options.ResendPendingOnAck
+//     restores the upstream behaviour;
 //   - data is delivered on direct delivery only; flushed and resent
 //     updates carry "data":"" (neither upstream stores data);
 //   - "expired" is never sent: pushgo lists the UA's own unregistrations

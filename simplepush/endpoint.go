@@ -69,7 +69,11 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := Update{ChannelID: chid, Version: n.Version, Data: n.Data}
-	if s.dispatch(ctx, uaid, u, stored) {
+	// pushgo forwards every PUT to a connected socket, older versions
+	// included (a pushgo client that awaits each version it PUT relies
+	// on it); autopush sends only a version newer than the stored one.
+	forward := stored || s.opts.Dialect == DialectPushgo
+	if s.dispatch(ctx, uaid, u, forward) {
 		endpointOK(w, http.StatusOK)
 		return
 	}

@@ -87,16 +87,19 @@ func TestFlushVersionsAndAck(t *testing.T) {
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("flush %+v, want %+v (highest version only, no stored data)", got, want)
 	}
-	// An ack of an older version does not clear a newer one; the ack
-	// re-flushes what is left.
+	// An ack of an older version does not clear a newer one, and an ack
+	// does not make the server repeat what this socket was already sent:
+	// what is left waits for the retransmission timer or the next hello.
 	c.ack(a, 4)
-	if got := c.notification(); len(got) != 2 {
-		t.Fatalf("after an old ack: %+v", got)
+	c.quiet()
+	c.c.CloseNow()
+	waitConns(t, ts, 0)
+	c = ts.dial(t)
+	c.hello(uaid, a, b)
+	if got := c.notification(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("hello after an old ack: %+v, want %+v", got, want)
 	}
 	c.ack(a, 5)
-	if got := c.notification(); len(got) != 1 || got[0].ChannelID != b {
-		t.Fatalf("after acking a: %+v", got)
-	}
 	c.ack(b, 2)
 	c.quiet()
 	// Acked updates are never sent again.
@@ -275,3 +278,32 @@ func TestMultiNode(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestResendPendingOnAck: the upstream behaviour, on request: every ack
+// re-flushes what is still pending, the updates this socket already got
+// included.
+func TestResendPendingOnAck(t *testing.T) {
+	for _, resend := range []bool{false, true} {
+		ts := startServer(t, Options{ResendPendingOnAck: resend})
+		c := ts.dial(t)
+		c.hello("")
+		a, b := NewChannelID(), NewChannelID()
+		epA, epB := c.register(a), c.register(b)
+		for _, ep := range []string{epA, epB} {
+			if st := put(t, "PUT", ep, form, "version=1"); st != 200 {
+				t.Fatalf("PUT: %d", st)
+			}
+			if got := c.notification(); len(got) != 1 || got[0].Version != 1 {
+				t.Fatalf("direct delivery: %+v", got)
+			}
+		}
+		c.ack(a, 1)
+		if !resend {
+			c.quiet()
+			continue
+		}
+		if got := c.notification(); len(got) != 1 || got[0] != (Update{ChannelID: b, Version: 1}) {
+			t.Fatalf("resend after ack: %+v, want b v1 again", got)
+		}
+	}
+}

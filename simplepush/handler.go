@@ -1,6 +1,7 @@
 package simplepush
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/appwire/appwire/internal/wsconn"
@@ -10,12 +11,19 @@ import (
 // connection was closed.
 func (s *Server) handle(c *conn, p []byte) bool {
 	d := s.opts.Dialect
+	if d == DialectPushgo && len(bytes.TrimSpace(p)) == 0 {
+		return true // pushgo skips empty messages and keeps serving
+	}
 	m, err := ParseClientMessage(p, d)
 	if errors.Is(err, ErrMalformed) {
 		c.close(wsconn.StatusNormalClosure, "")
 		return false
 	}
 	if err != nil {
+		if d == DialectAutopush && errors.Is(err, ErrInvalidHeader) {
+			c.closeNow() // a missing or non-string messageType: as an unknown one
+			return false
+		}
 		return s.fail(c, p, err, true)
 	}
 	c.mu.Lock()
@@ -29,6 +37,12 @@ func (s *Server) handle(c *conn, p []byte) bool {
 	case TypePurge, TypeNack:
 		return true // pushgo's purge and autopush's nack: no-ops
 	case TypeUnknown:
+		if d == DialectAutopush {
+			// autopush closes on an unknown or missing messageType,
+			// before or after hello, without a reply (sendClose).
+			c.closeNow()
+			return false
+		}
 		return s.fail(c, p, errCode(CodeUnsupportedType, m.TypeText), true)
 	}
 	if !helloed {
@@ -175,7 +189,10 @@ func (s *Server) ack(c *conn, req []byte, m *ClientMessage) bool {
 			s.logf("simplepush: ack %s: %v", uaid, err)
 		}
 	}
-	return s.flush(c)
+	c.dmu.Lock()
+	c.acked(m.Updates)
+	c.dmu.Unlock()
+	return s.flush(c, s.opts.ResendPendingOnAck)
 }
 
 // user returns the uaid of a helloed connection.

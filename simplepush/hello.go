@@ -16,7 +16,7 @@ func (s *Server) hello(c *conn, req []byte, m *ClientMessage, helloed bool) bool
 			if c.writeMessage(&ServerMessage{Type: TypeHello, UAID: cur, Status: 200}) != nil {
 				return false
 			}
-			return s.flush(c)
+			return s.flush(c, true)
 		}
 		return s.fail(c, req, ErrExistingID, true)
 	}
@@ -92,5 +92,5 @@ func (s *Server) hello(c *conn, req []byte, m *ClientMessage, helloed bool) bool
 	if c.writeMessage(&ServerMessage{Type: TypeHello, UAID: uaid, Status: 200}) != nil {
 		return false
 	}
-	return s.flush(c)
+	return s.flush(c, true)
 }

@@ -74,6 +74,13 @@ type Options struct {
 	// LongPongs answers {} with {"messageType":"ping","status":200}
 	// (pushgo push_long_pongs).
 	LongPongs bool
+	// ResendPendingOnAck re-sends every pending update after each ack,
+	// those this socket was already sent included, as pushgo and
+	// autopush do (spec section 3.5). Off by default: after an ack the
+	// server sends only versions newer than the ones this socket was
+	// sent, and re-sends the rest on hello and on the retransmission
+	// timer, so a busy user agent is not sent each update many times.
+	ResendPendingOnAck bool
 	// BusyWhileInFlight answers a PUT with 503 and Retry-After while an
 	// update sent to that uaid's socket on this node is not yet acked
 	// (the seed's back-pressure option). Off by default.

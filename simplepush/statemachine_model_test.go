@@ -88,6 +88,29 @@ type smSock struct {
 	// retryAt is when the server's retransmission timer for this socket
 	// fires (fake clock); zero when it is not armed.
 	retryAt time.Time
+	// sent is the newest version of each channel written to this socket
+	// and not acked since: a flush after an ack carries only what is
+	// newer.
+	sent map[string]uint64
+}
+
+// markSent records that up reached so.
+func (so *smSock) markSent(up Update) {
+	if so.sent == nil {
+		so.sent = map[string]uint64{}
+	}
+	so.sent[up.ChannelID] = max(so.sent[up.ChannelID], up.Version)
+}
+
+// unsent is the part of pending that so was not already sent.
+func (so *smSock) unsent(pending []Update) []Update {
+	var out []Update
+	for _, up := range pending {
+		if v, ok := so.sent[up.ChannelID]; !ok || up.Version > v {
+			out = append(out, up)
+		}
+	}
+	return out
 }
 
 // mSlot is one user agent: the uaid it holds and its socket, if any.

@@ -166,6 +166,7 @@ func (m *machine) expect(t *rapid.T, so *smSock, u *mUser, what string, want []U
 	}
 	for _, up := range want {
 		u.channel(up.ChannelID).seen = up.Version
+		so.markSent(up)
 	}
 	m.sent(so)
 }
@@ -424,10 +425,22 @@ func (m *machine) put(t *rapid.T) {
 		if st != 200 {
 			t.Fatalf("PUT v%d with a socket: %d, want 200", v, st)
 		}
-		if v > c.version {
+		switch {
+		case v > c.version:
 			c.version = v
 			m.expect(t, h.sock, u, "direct delivery", []Update{{ChannelID: c.chid, Version: v, Data: data}})
-		} else {
+		case m.dialect == DialectPushgo:
+			// pushgo forwards every PUT, an older version too; the
+			// store keeps the newest.
+			up := Update{ChannelID: c.chid, Version: v, Data: data}
+			got := h.sock.sync(t)
+			if len(got) != 1 || got[0].Type != TypeNotification || !reflect.DeepEqual(got[0].Updates, []Update{up}) {
+				t.Fatalf("%s: pushgo PUT of a version not newer than the stored one: got %d messages %v, want %s", h.sock.name, len(got), got, fmtUpdates([]Update{up}))
+			}
+			c.seen = max(c.seen, v)
+			h.sock.markSent(up)
+			m.sent(h.sock)
+		default:
 			m.expect(t, h.sock, u, "PUT of a version not newer than the stored one", nil)
 		}
 	}
@@ -457,8 +470,14 @@ func (m *machine) ack(t *rapid.T) {
 			c.acked = c.version
 		}
 	}
+	for _, up := range ups {
+		if sv, ok := sl.sock.sent[up.ChannelID]; ok && up.Version >= sv {
+			delete(sl.sock.sent, up.ChannelID)
+		}
+	}
 	sl.sock.sendMsg(t, &ClientMessage{Type: TypeAck, Updates: ups, HasUpdates: true})
-	m.expect(t, sl.sock, sl.user, "flush after ack "+fmtUpdates(ups), sl.user.pending())
+	// The flush after an ack carries only what this socket was not sent.
+	m.expect(t, sl.sock, sl.user, "flush after ack "+fmtUpdates(ups), sl.sock.unsent(sl.user.pending()))
 }
 
 // putDuringFlush: a disconnected user agent with an update pending says
