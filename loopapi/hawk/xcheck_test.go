@@ -56,7 +56,7 @@ var xcreds = func() Credentials {
 
 type xreq struct {
 	method, uri, ext, ct string
-	payload             *string
+	payload              *string
 }
 
 func xrequests() []xreq {
