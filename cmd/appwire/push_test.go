@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/appwire/appwire/internal/testserver"
 	"github.com/appwire/appwire/simplepush"
 )
@@ -53,7 +52,7 @@ func TestPushNotify(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "push", "notify", bad); code != exitFailed || !strings.Contains(errs, "404") {
 		t.Fatalf("bad token: exit %d, stderr %s", code, errs)
 	}
-	down := "http://" + conformancetest.ClosedAddr(t) + "/update/x"
+	down := "http://" + testserver.ClosedAddr(t) + "/update/x"
 	if code, _, _ := runCLI(t, "", "push", "notify", down); code != exitProblem {
 		t.Fatalf("unreachable: exit %d, want %d", code, exitProblem)
 	}

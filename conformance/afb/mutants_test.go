@@ -9,8 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/appwire/appwire/afbproto"
+	"github.com/appwire/appwire/conformance"
 	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/gobwas/ws"
 )
@@ -25,6 +27,27 @@ type mutant struct {
 	opts    func(*afbproto.Options)         // binder options
 	wrap    func(http.Handler) http.Handler // HTTP wrapper
 	proxy   *conformancetest.FrameProxy     // WebSocket proxy (Backend filled in)
+}
+
+// start is how every afb mutant starts: the reference binder of its
+// profile with its options, behind its wrapper and its frame proxy.
+func (m mutant) start(t *testing.T) conformance.Target {
+	profile := m.profile
+	if profile == "" {
+		profile = ProfileV6
+	}
+	opts := optionsOf(profile)
+	if m.opts != nil {
+		m.opts(&opts)
+	}
+	b := startBinder(t, opts, m.wrap)
+	addr := b.addr
+	if m.proxy != nil {
+		fp := *m.proxy
+		fp.Backend = b.addr
+		addr = conformancetest.StartFrameProxy(t, fp)
+	}
+	return target(addr, b.port)
 }
 
 // ---- JSON plumbing for rewriting replies without re-encoding them.
@@ -175,7 +198,24 @@ var reqidMember = regexp.MustCompile(`,"reqid":"[^"]*"`)
 
 // ---- The mutants.
 
-func mutants() []mutant {
+// shortMutants run under -short: one per way of breaking the binder
+// (option, HTTP request and response wrappers, reply rewriting, frame
+// proxies, per-connection state, another profile).
+var shortMutants = map[string]bool{
+	"any-token-accepted": true, "case-sensitive-names": true, "reply-jtype-first": true,
+	"success-as-4": true, "reply-before-event": true, "final-v6-status-names": true,
+	"libafb-response-first": true, "1008-becomes-1000": true,
+}
+
+func mutants() []conformancetest.Mutant {
+	var out []conformancetest.Mutant
+	for _, m := range afbMutants() {
+		out = append(out, conformancetest.Mutant{Name: m.name, Profile: m.profile, Short: shortMutants[m.name], Start: m.start})
+	}
+	return out
+}
+
+func afbMutants() []mutant {
 	initial := func(tok afbproto.InitialToken) func(*afbproto.Options) {
 		return func(o *afbproto.Options) { o.Token = tok }
 	}

@@ -77,28 +77,8 @@ func runner() conformance.Runner {
 // every profile, every mutant fails at least one case, and every case
 // fails against at least one mutant.
 func TestProof(t *testing.T) {
-	p := conformancetest.New(t, Suite(), runner())
-	for _, profile := range profiles {
+	conformancetest.Prove(t, Suite(), runner(), func(t *testing.T, profile string) conformance.Target {
 		b := startBinder(t, optionsOf(profile), nil)
-		p.Reference(profile, target(b.addr, b.port))
-	}
-	for _, m := range mutants() {
-		profile := m.profile
-		if profile == "" {
-			profile = ProfileV6
-		}
-		opts := optionsOf(profile)
-		if m.opts != nil {
-			m.opts(&opts)
-		}
-		b := startBinder(t, opts, m.wrap)
-		addr := b.addr
-		if m.proxy != nil {
-			fp := *m.proxy
-			fp.Backend = b.addr
-			addr = conformancetest.StartFrameProxy(t, fp)
-		}
-		p.Mutant(m.name, profile, target(addr, b.port))
-	}
-	p.Done()
+		return target(b.addr, b.port)
+	}, mutants())
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/appwire/appwire/conformance"
 	"github.com/appwire/appwire/internal/conformancetest"
+	"github.com/appwire/appwire/internal/testserver"
 )
 
 // TestHostileTargets: against peers that are down, silent or answer
@@ -23,13 +24,13 @@ func TestHostileTargets(t *testing.T) {
 			return target == "hello-then-eof" && r.ID == "httpipc/3.2.1/2" && r.Verdict == conformance.Pass
 		},
 		Targets: []conformancetest.HostileTarget{
-			{Name: "down", URL: unix(conformancetest.ClosedUnixPath(t)), Down: true},
+			{Name: "down", URL: unix(testserver.ClosedUnixPath(t)), Down: true},
 			{Name: "missing", URL: unix(t.TempDir() + "/none.sock"), Down: true},
-			{Name: "silent", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Silent))},
-			{Name: "garbage", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))))},
-			{Name: "huge-frame", URL: unix(conformancetest.StartHostileUnix(t, conformancetest.Garbage([]byte{0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})))},
-			{Name: "hello-then-eof", URL: unix(conformancetest.StartHostileUnix(t, func(c net.Conn) { h := hello(1); c.Write(h.encode()) }))},
-			{Name: "hangs-up", URL: unix(conformancetest.StartHostileUnix(t, func(net.Conn) {}))},
+			{Name: "silent", URL: unix(testserver.StartHostileUnix(t, testserver.Silent))},
+			{Name: "garbage", URL: unix(testserver.StartHostileUnix(t, testserver.Garbage([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))))},
+			{Name: "huge-frame", URL: unix(testserver.StartHostileUnix(t, testserver.Garbage([]byte{0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})))},
+			{Name: "hello-then-eof", URL: unix(testserver.StartHostileUnix(t, func(c net.Conn) { h := hello(1); c.Write(h.encode()) }))},
+			{Name: "hangs-up", URL: unix(testserver.StartHostileUnix(t, func(net.Conn) {}))},
 		},
 	}.Run(t)
 }

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"testing"
 
+	"github.com/appwire/appwire/conformance"
 	"github.com/appwire/appwire/httpipc/bhttp"
 	"github.com/appwire/appwire/internal/conformancetest"
 )
@@ -238,7 +240,29 @@ func reset(sid, code uint64) frame {
 	return frame{typ: tReset, sid: sid, payload: []byte{byte(code), 0}}
 }
 
-func mutants() []mutant {
+// mutants puts each proxy in front of a fresh reference server that
+// backend starts.
+func mutants(backend func(t *testing.T) string) []conformancetest.Mutant {
+	var out []conformancetest.Mutant
+	for _, m := range ipcMutants() {
+		out = append(out, conformancetest.Mutant{Name: m.name, Short: shortMutants[m.name], Start: func(t *testing.T) conformance.Target {
+			return target("unix://" + conformancetest.StartStreamProxy(t, conformancetest.StreamProxy{
+				Network: "unix", Backend: backend(t), Conn: m.conn}))
+		}})
+	}
+	return out
+}
+
+// shortMutants run under -short: one per kind of proxy (HELLO edits,
+// stream remapping, response and request rewriting, RESET codes, held
+// frames).
+var shortMutants = map[string]bool{
+	"accepts-any-version": true, "accepts-even-streams": true, "drops-trailers": true,
+	"canonical-requests-only": true, "resets-as-protocol": true, "head-of-line": true,
+	"ping-without-ack": true,
+}
+
+func ipcMutants() []mutant {
 	return []mutant{
 		{"hello-waits-for-client", func() (conformancetest.Pump, conformancetest.Pump) {
 			spoke := make(chan struct{})

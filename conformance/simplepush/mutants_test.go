@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appwire/appwire/conformance"
 	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/appwire/appwire/simplepush"
 )
@@ -26,6 +27,16 @@ type mutant struct {
 	profile string
 	short   bool // also run with -short
 	start   func(t *testing.T) string
+}
+
+func mutants() []conformancetest.Mutant {
+	var out []conformancetest.Mutant
+	for _, m := range spMutants() {
+		start := m.start
+		out = append(out, conformancetest.Mutant{Name: m.name, Profile: m.profile, Short: m.short,
+			Start: func(t *testing.T) conformance.Target { return target(start(t)) }})
+	}
+	return out
 }
 
 // ---- JSON plumbing for rewriting messages.
@@ -220,7 +231,7 @@ func (w *storeWrap) Pending(ctx ctxT, uaid string, dst []simplepush.Update) ([]s
 
 // ---- The mutants.
 
-func mutants() []mutant {
+func spMutants() []mutant {
 	ms := []mutant{
 		// §1
 		proxy("no-subprotocol-echo", ProfilePushgo, func() conformancetest.FrameProxy {

@@ -77,17 +77,7 @@ func runner() conformance.Runner {
 // both profiles, every mutant fails at least one case, and every case
 // fails against at least one mutant.
 func TestProof(t *testing.T) {
-	p := conformancetest.New(t, Suite(), runner())
-	for _, profile := range profiles {
-		p.Reference(profile, target(startServer(t, optionsOf(profile), nil)))
-	}
-	for _, m := range mutants() {
-		if testing.Short() && !m.short {
-			continue
-		}
-		p.Mutant(m.name, m.profile, target(m.start(t)))
-	}
-	if !testing.Short() {
-		p.Done()
-	}
+	conformancetest.Prove(t, Suite(), runner(), func(t *testing.T, profile string) conformance.Target {
+		return target(startServer(t, optionsOf(profile), nil))
+	}, mutants())
 }

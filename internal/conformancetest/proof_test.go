@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/appwire/appwire/conformance"
@@ -38,25 +39,25 @@ func toySuite() *conformance.Suite {
 	}}
 }
 
-func TestProof(t *testing.T) {
+func TestProofVerdicts(t *testing.T) {
 	t.Run("complete", func(t *testing.T) {
 		rec := &recorder{TB: t}
-		p := New(rec, toySuite(), conformance.Runner{})
-		p.Reference("", conformance.Target{URL: "good"})
-		p.Mutant("no-a", "", conformance.Target{URL: "no-a"})
-		p.Mutant("no-b-c", "", conformance.Target{URL: "no-b no-c"})
-		p.Done()
+		p := newProof(rec, toySuite(), conformance.Runner{})
+		p.reference(rec, "", conformance.Target{URL: "good"})
+		p.mutant(rec, "no-a", "", conformance.Target{URL: "no-a"})
+		p.mutant(rec, "no-b-c", "", conformance.Target{URL: "no-b no-c"})
+		p.done(rec)
 		if len(rec.errors) != 0 {
 			t.Fatalf("complete proof reported: %q", rec.errors)
 		}
 	})
 	t.Run("gaps", func(t *testing.T) {
 		rec := &recorder{TB: t}
-		p := New(rec, toySuite(), conformance.Runner{})
-		p.Reference("", conformance.Target{URL: "good no-c"}) // reference is broken
-		p.Mutant("no-a", "", conformance.Target{URL: "no-a"})
-		p.Mutant("harmless", "", conformance.Target{URL: "fine"}) // survives
-		p.Done()
+		p := newProof(rec, toySuite(), conformance.Runner{})
+		p.reference(rec, "", conformance.Target{URL: "good no-c"}) // reference is broken
+		p.mutant(rec, "no-a", "", conformance.Target{URL: "no-a"})
+		p.mutant(rec, "harmless", "", conformance.Target{URL: "fine"}) // survives
+		p.done(rec)
 		all := strings.Join(rec.errors, "\n")
 		for _, want := range []string{
 			"reference (profile \"\"): toy/1/3 is FAIL",
@@ -68,4 +69,29 @@ func TestProof(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestProve runs the whole harness on the toy suite: every reference and
+// mutant in its own subtest, mutants started by their Start, -short
+// keeping only the Short ones.
+func TestProve(t *testing.T) {
+	var mu sync.Mutex
+	started := map[string]int{}
+	mutant := func(name string, short bool) Mutant {
+		return Mutant{Name: name, Short: short, Start: func(t *testing.T) conformance.Target {
+			mu.Lock()
+			started[name]++
+			mu.Unlock()
+			return conformance.Target{URL: name}
+		}}
+	}
+	Prove(t, toySuite(), conformance.Runner{Parallel: 2},
+		func(t *testing.T, profile string) conformance.Target { return conformance.Target{URL: "good"} },
+		[]Mutant{mutant("no-a", true), mutant("no-b no-c", false)})
+	if started["no-a"] != 1 {
+		t.Errorf("short mutant started %d times, want 1", started["no-a"])
+	}
+	if want := map[bool]int{true: 0, false: 1}[testing.Short()]; started["no-b no-c"] != want {
+		t.Errorf("long mutant started %d times, want %d (short=%v)", started["no-b no-c"], want, testing.Short())
+	}
 }

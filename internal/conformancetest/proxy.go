@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/appwire/appwire/internal/testserver"
 	"github.com/gobwas/ws"
 )
 
@@ -71,59 +72,16 @@ func TextFrames(edit func(d Direction, p []byte) [][]byte) func(Direction, ws.Fr
 // returns the proxy's address. Everything is closed when the test ends.
 func StartFrameProxy(t testing.TB, p FrameProxy) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("conformancetest: proxy listen: %v", err)
-	}
-	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-		wg    sync.WaitGroup
-	)
-	track := func(c net.Conn) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		if conns == nil {
-			c.Close()
-			return false
+	ln := testserver.Listen(t, "tcp")
+	s := testserver.Track(t, ln)
+	s.Accept(func(c net.Conn) {
+		b, err := net.Dial("tcp", p.Backend)
+		if err != nil || !s.Add(b) {
+			return
 		}
-		conns[c] = true
-		return true
-	}
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		conns = nil
-		mu.Unlock()
-		wg.Wait()
+		defer b.Close()
+		p.serve(c, b)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !track(c) {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				b, err := net.Dial("tcp", p.Backend)
-				if err != nil || !track(b) {
-					return
-				}
-				defer b.Close()
-				p.serve(c, b)
-			}()
-		}
-	}()
 	return ln.Addr().String()
 }
 

@@ -3,10 +3,9 @@ package conformancetest
 import (
 	"io"
 	"net"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/appwire/appwire/internal/testserver"
 )
 
 // Pump moves one direction of a proxied byte stream: it reads from src
@@ -41,11 +40,11 @@ type StreamProxy struct {
 // Everything is closed when the test ends.
 func StartStreamProxy(t testing.TB, p StreamProxy) string {
 	t.Helper()
-	ln := listen(t, p.Network)
-	s := newTracker(t, ln)
-	s.accept(func(c net.Conn) {
+	ln := testserver.Listen(t, p.Network)
+	s := testserver.Track(t, ln)
+	s.Accept(func(c net.Conn) {
 		b, err := net.Dial(p.Network, p.Backend)
-		if err != nil || !s.track(b) {
+		if err != nil || !s.Add(b) {
 			return
 		}
 		defer b.Close()
@@ -68,100 +67,4 @@ func StartStreamProxy(t testing.TB, p StreamProxy) string {
 		<-done
 	})
 	return ln.Addr().String()
-}
-
-// StartHostileUnix is StartHostile on a fresh unix socket; it returns the
-// socket's path.
-func StartHostileUnix(t testing.TB, serve func(c net.Conn)) string {
-	t.Helper()
-	ln := listen(t, "unix")
-	newTracker(t, ln).accept(serve)
-	return ln.Addr().String()
-}
-
-// ClosedUnixPath returns the path of a unix socket nobody listens on (the
-// socket file exists, as after a server died): a target that is down.
-func ClosedUnixPath(t testing.TB) string {
-	t.Helper()
-	ln := listen(t, "unix")
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	path := ln.Addr().String()
-	ln.Close()
-	return path
-}
-
-func listen(t testing.TB, network string) net.Listener {
-	t.Helper()
-	addr := "127.0.0.1:0"
-	if network == "unix" {
-		dir, err := os.MkdirTemp("", "ct")
-		if err != nil {
-			t.Fatalf("conformancetest: %v", err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		// A short path: sun_path holds 108 bytes.
-		addr = filepath.Join(dir, "s")
-	}
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatalf("conformancetest: listen %s: %v", network, err)
-	}
-	return ln
-}
-
-// tracker accepts connections and closes every one of them, and the
-// listener, when the test ends.
-type tracker struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
-}
-
-func newTracker(t testing.TB, ln net.Listener) *tracker {
-	s := &tracker{ln: ln, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.conns = nil
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
-	return s
-}
-
-func (s *tracker) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns == nil {
-		c.Close()
-		return false
-	}
-	s.conns[c] = true
-	return true
-}
-
-func (s *tracker) accept(serve func(c net.Conn)) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := s.ln.Accept()
-			if err != nil {
-				return
-			}
-			if !s.track(c) {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
 }

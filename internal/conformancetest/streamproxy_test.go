@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/appwire/appwire/internal/testserver"
 )
 
 // upperEcho answers every line with the line upper-cased.
@@ -28,9 +30,9 @@ func TestStreamProxy(t *testing.T) {
 		t.Run(network, func(t *testing.T) {
 			var backend string
 			if network == "unix" {
-				backend = StartHostileUnix(t, upperEcho)
+				backend = testserver.StartHostileUnix(t, upperEcho)
 			} else {
-				backend = StartHostile(t, upperEcho)
+				backend = testserver.StartHostile(t, upperEcho)
 			}
 			addr := StartStreamProxy(t, StreamProxy{Network: network, Backend: backend,
 				Conn: func() (Pump, Pump) {
@@ -68,7 +70,7 @@ func TestStreamProxy(t *testing.T) {
 }
 
 func TestStreamProxyClosesBothSides(t *testing.T) {
-	backend := StartHostileUnix(t, Silent)
+	backend := testserver.StartHostileUnix(t, testserver.Silent)
 	addr := StartStreamProxy(t, StreamProxy{Network: "unix", Backend: backend,
 		Conn: func() (Pump, Pump) {
 			// A pump that stops at the first byte ends the connection.
@@ -87,12 +89,5 @@ func TestStreamProxyClosesBothSides(t *testing.T) {
 	c.Write([]byte("x"))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("read after the pump stopped: %v, want EOF", err)
-	}
-}
-
-func TestClosedUnixPath(t *testing.T) {
-	if c, err := net.Dial("unix", ClosedUnixPath(t)); err == nil {
-		c.Close()
-		t.Fatal("ClosedUnixPath accepted a connection")
 	}
 }
