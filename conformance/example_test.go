@@ -72,7 +72,7 @@ func ExampleWriteText() {
 	}
 	_ = conformance.WriteText(os.Stdout, rep, conformance.TextOptions{Sections: map[string]string{"1": "Ping"}})
 	// Output:
-	// Ping protocol against http://127.0.0.1:8080 (profile "")
+	// Ping protocol against http://127.0.0.1:8080
 	//
 	//   1. Ping
 	//     × FAIL  ping/1/1         GET /ping answers pong

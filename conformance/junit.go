@@ -101,6 +101,21 @@ func WriteJUnit(w io.Writer, sections map[string]map[string]string, reports ...*
 			s.dur += r.Duration
 			s.Cases = append(s.Cases, jc)
 		}
+		// A target that could not be reached, or stopped answering, is one
+		// <error> of its own, so CI shows why cases are missing.
+		var problem *junitProblem
+		switch {
+		case rep.Unreachable != "":
+			problem = &junitProblem{Message: "target unreachable: no case ran", Text: rep.Unreachable}
+		case rep.Stopped != nil:
+			problem = &junitProblem{Message: "target stopped answering", Text: rep.Stopped.String() + "\nnot run: " + strings.Join(rep.Stopped.NotRun, " ")}
+		}
+		if problem != nil {
+			all.Suites = append(all.Suites, junitSuite{
+				Name: rep.Suite + " target", Package: rep.Suite, ID: "target", Tests: 1, Errors: 1,
+				Cases: []junitCase{{Name: rep.Suite + ": " + problem.Message, Classname: rep.Suite, Time: seconds(0), Error: problem}},
+			})
+		}
 	}
 	for i := range all.Suites {
 		s := &all.Suites[i]

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 )
@@ -33,6 +34,35 @@ type Report struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 	Results  []Result      `json:"results"`
+	// Stopped is set when the target stopped answering during the run:
+	// the cases after that point were not run and are not in Results.
+	Stopped *Stopped `json:"stopped,omitempty"`
+	// Unreachable, when not empty, says why no case ran: the suite's
+	// probe could not reach the target.
+	Unreachable string `json:"unreachable,omitempty"`
+}
+
+// Stopped says when and why a run ended early because the target stopped
+// answering (Suite.Probe failed after a case).
+type Stopped struct {
+	// During is the case whose failure or error led to the probe that
+	// failed; After is the last case that ended before it ("" when it was
+	// the first).
+	During string `json:"during"`
+	After  string `json:"after,omitempty"`
+	// Reason is the probe's error.
+	Reason string `json:"reason"`
+	// NotRun lists the IDs of the selected cases that were not run.
+	NotRun []string `json:"not_run"`
+}
+
+// String says it in one line.
+func (s *Stopped) String() string {
+	msg := fmt.Sprintf("the target stopped answering during %s", s.During)
+	if s.After != "" {
+		msg += fmt.Sprintf(" (it answered until %s ended)", s.After)
+	}
+	return msg + fmt.Sprintf(": %s; %d cases not run", s.Reason, len(s.NotRun))
 }
 
 // Counts tallies the verdicts of a report.
@@ -60,10 +90,11 @@ func (r *Report) Counts() Counts {
 	return c
 }
 
-// OK reports whether no case failed or errored.
+// OK reports whether no case failed or errored, the target could be
+// reached and it kept answering to the end.
 func (r *Report) OK() bool {
 	c := r.Counts()
-	return c.Failed == 0 && c.Errors == 0
+	return c.Failed == 0 && c.Errors == 0 && r.Stopped == nil && r.Unreachable == ""
 }
 
 // Find returns the result of the case with the given ID.

@@ -75,10 +75,19 @@ func matchPrefix(id string, prefixes []string) bool {
 	return false
 }
 
+// ErrUnreachable is wrapped by the error Run returns when the suite's
+// Probe fails before the first case: the target cannot be tested at all.
+var ErrUnreachable = errors.New("conformance: target unreachable")
+
 // Run runs the selected cases of s against target and returns the report.
-// It returns an error only when the suite or the profile is invalid; a case
-// that cannot reach the target ends with verdict Error. Cancelling ctx ends
-// the run early: cases not yet started are reported as errors.
+// It returns an error, and no report, when the suite, the profile or a
+// parameter is invalid (ErrInvalidSuite, ErrUnknownProfile, ErrBadParam).
+// When the suite's Probe says the target cannot be reached it runs no case
+// and returns ErrUnreachable with a report that says why
+// (Report.Unreachable), for report files. A case that cannot reach the target ends with verdict
+// Error; when the probe then fails too, the run stops there and the report
+// says so once (Report.Stopped). Cancelling ctx ends the run early: cases
+// not yet started are reported as errors.
 func (r *Runner) Run(ctx context.Context, s *Suite, target Target) (*Report, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -89,6 +98,9 @@ func (r *Runner) Run(ctx context.Context, s *Suite, target Target) (*Report, err
 	}
 	if !s.HasProfile(profile) {
 		return nil, fmt.Errorf("%w %q for suite %s", ErrUnknownProfile, profile, s.Name)
+	}
+	if err := s.checkParams(target.Params); err != nil {
+		return nil, err
 	}
 	timeout := r.Timeout
 	if timeout <= 0 {
@@ -106,44 +118,102 @@ func (r *Runner) Run(ctx context.Context, s *Suite, target Target) (*Report, err
 		Profile: profile,
 		Strict:  r.Strict,
 		Started: time.Now(),
-		Results: make([]Result, len(cases)),
 	}
+	if len(cases) > 0 && s.Probe != nil {
+		if err := r.probe(ctx, s, target, timeout); err != nil {
+			rep.Unreachable = err.Error()
+			rep.Duration = time.Since(rep.Started)
+			return rep, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+	}
+	results := make([]Result, len(cases))
+	ran := make([]bool, len(cases))
 	var (
-		progressMu sync.Mutex
-		wg         sync.WaitGroup
-		sem        = make(chan struct{}, par)
+		mu      sync.Mutex // guards the results, ran, stopped, last and Progress calls
+		stopped *Stopped
+		last    string // the last case that ended
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, par)
 	)
+	isStopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return stopped != nil
+	}
 	for i, c := range cases {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
+		if isStopped() {
+			<-sem
+			break
+		}
 		if ctx.Err() != nil {
-			rep.Results[i] = Result{ID: c.ID, Section: c.Section(), Title: c.Title, Level: c.Level,
+			results[i] = Result{ID: c.ID, Section: c.Section(), Title: c.Title, Level: c.Level,
 				Requirement: c.Requirement, Verdict: Error, Message: "run cancelled: " + ctxErrText(ctx)}
+			ran[i] = true
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := r.runCase(ctx, c, target, profile, timeout)
-			rep.Results[i] = res
+			res := r.runCase(ctx, s, c, target, profile, timeout)
+			var gone error
+			if (res.Verdict == Error || res.Verdict == Fail) && s.Probe != nil && ctx.Err() == nil {
+				gone = r.probe(ctx, s, target, timeout)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			results[i], ran[i] = res, true
+			if gone != nil && stopped == nil && ctx.Err() == nil {
+				stopped = &Stopped{During: c.ID, After: last, Reason: gone.Error()}
+			}
+			last = c.ID
 			if r.Progress != nil {
-				progressMu.Lock()
 				r.Progress(res)
-				progressMu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	for i, c := range cases {
+		if ran[i] {
+			rep.Results = append(rep.Results, results[i])
+		} else if stopped != nil {
+			stopped.NotRun = append(stopped.NotRun, c.ID)
+		}
+	}
+	rep.Stopped = stopped
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
 }
 
+// probe runs the suite's probe, and once more after a short pause when it
+// fails, so that a target that is only busy is not reported gone.
+func (r *Runner) probe(ctx context.Context, s *Suite, target Target, timeout time.Duration) error {
+	var err error
+	for attempt := range 2 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err = s.Probe(pctx, target)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
 // runCase runs one case and never blocks longer than timeout plus grace.
-func (r *Runner) runCase(ctx context.Context, c *Case, target Target, profile string, timeout time.Duration) Result {
-	t := newT(target, profile, r.Strict)
+func (r *Runner) runCase(ctx context.Context, s *Suite, c *Case, target Target, profile string, timeout time.Duration) Result {
+	t := newT(target, s.Params, profile, r.Strict)
 	switch {
 	case !c.inProfile(profile):
 		t.setVerdict(Skip, fmt.Sprintf("not in profile %q (only %s)", profile, strings.Join(c.Profiles, ", ")))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Case is one black-box check of one requirement.
@@ -56,11 +58,72 @@ type Profile struct {
 }
 
 // Param is a documented setup input of a suite, such as an initial token or
-// a user's credentials. The command line offers each as a flag.
+// a user's credentials. The command line offers each as a flag of that
+// suite only. A case reads it with T.Param (or a typed getter), which
+// falls back to Default when the target sets no value.
 type Param struct {
 	Name    string
 	Usage   string
 	Default string
+	// Kind, when set, is checked by Runner.Run before any case runs, so
+	// that a malformed value is a usage error rather than a case error.
+	Kind ParamKind
+}
+
+// ParamKind is the type of a Param's value.
+type ParamKind uint8
+
+// Param kinds. The zero kind is free text.
+const (
+	ParamString   ParamKind = iota
+	ParamInt                // a decimal integer (strconv.Atoi)
+	ParamDuration           // a Go duration such as "1.5s" (time.ParseDuration)
+	ParamBool               // strconv.ParseBool
+)
+
+// ErrBadParam is wrapped by the error Runner.Run returns when a parameter
+// value does not parse as its Kind.
+var ErrBadParam = errors.New("conformance: bad parameter")
+
+// check returns an error when v does not parse as the kind.
+func (k ParamKind) check(v string) error {
+	var err error
+	switch k {
+	case ParamInt:
+		_, err = strconv.Atoi(v)
+	case ParamDuration:
+		_, err = time.ParseDuration(v)
+	case ParamBool:
+		_, err = strconv.ParseBool(v)
+	}
+	return err
+}
+
+// Param returns the suite's parameter called name.
+func (s *Suite) Param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// checkParams reports values that do not parse as their parameter's
+// kind. Values of names the suite does not declare are ignored (T.Param
+// still returns them).
+func (s *Suite) checkParams(values map[string]string) error {
+	var errs []error
+	for name, v := range values {
+		p, ok := s.Param(name)
+		if !ok || v == "" {
+			continue
+		}
+		if err := p.Kind.check(v); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s=%q: %v", ErrBadParam, name, v, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Suite is the set of cases for one protocol.
@@ -76,6 +139,13 @@ type Suite struct {
 	Profiles []Profile
 	// Params lists the setup inputs the cases read with T.Param.
 	Params []Param
+	// Probe, when set, checks once that the target can be reached at
+	// all (it listens, it speaks the protocol's transport). Runner.Run
+	// calls it before the first case and returns ErrUnreachable when it
+	// fails; it calls it again after a case that errs or fails, and when
+	// it fails then, stops the run and reports the target gone
+	// (Report.Stopped) rather than erring every later case.
+	Probe func(ctx context.Context, target Target) error
 	// Cases in report order.
 	Cases []Case
 }
@@ -144,6 +214,18 @@ func (s *Suite) Validate() error {
 				bad("unknown profile " + p)
 			}
 		}
+	}
+	params := map[string]bool{}
+	for _, p := range s.Params {
+		switch {
+		case p.Name == "" || strings.ContainsAny(p.Name, " =\t"):
+			errs = append(errs, fmt.Errorf("%w: bad parameter name %q", ErrInvalidSuite, p.Name))
+		case params[p.Name]:
+			errs = append(errs, fmt.Errorf("%w: duplicate parameter %q", ErrInvalidSuite, p.Name))
+		case p.Default != "" && p.Kind.check(p.Default) != nil:
+			errs = append(errs, fmt.Errorf("%w: parameter %q: default %q: %v", ErrInvalidSuite, p.Name, p.Default, p.Kind.check(p.Default)))
+		}
+		params[p.Name] = true
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,7 @@ const (
 // running Run.
 type T struct {
 	target  Target
+	params  []Param
 	profile string
 	strict  bool
 	start   time.Time
@@ -61,15 +63,69 @@ type T struct {
 	dropped  int
 }
 
-func newT(target Target, profile string, strict bool) *T {
-	return &T{target: target, profile: profile, strict: strict, start: time.Now()}
+func newT(target Target, params []Param, profile string, strict bool) *T {
+	return &T{target: target, params: params, profile: profile, strict: strict, start: time.Now()}
 }
 
 // URL returns the target's URL.
 func (t *T) URL() string { return t.target.URL }
 
-// Param returns the value of the suite parameter name ("" when unset).
-func (t *T) Param(name string) string { return t.target.Params[name] }
+// Param returns the value of the suite parameter name: the target's
+// value when it sets a non-empty one, else the parameter's Default ("" for
+// a name the suite does not declare).
+func (t *T) Param(name string) string {
+	if v := t.target.Params[name]; v != "" {
+		return v
+	}
+	for _, p := range t.params {
+		if p.Name == name {
+			return p.Default
+		}
+	}
+	return ""
+}
+
+// ParamInt returns the parameter as an int; ok is false when it is empty
+// (no value and no default). A value that is not an integer ends the case
+// with verdict Error (Runner.Run refuses it up front for a ParamInt).
+// Like Errorf, call it from the goroutine running Run.
+func (t *T) ParamInt(name string) (n int, ok bool) {
+	s := t.Param(name)
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Errorf("parameter %s=%q is not an integer", name, s)
+	}
+	return n, true
+}
+
+// ParamDuration is ParamInt for a Go duration ("1.5s").
+func (t *T) ParamDuration(name string) (d time.Duration, ok bool) {
+	s := t.Param(name)
+	if s == "" {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Errorf("parameter %s=%q is not a duration (e.g. 1.5s)", name, s)
+	}
+	return d, true
+}
+
+// ParamBool is ParamInt for a boolean (strconv.ParseBool).
+func (t *T) ParamBool(name string) (b bool, ok bool) {
+	s := t.Param(name)
+	if s == "" {
+		return false, false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		t.Errorf("parameter %s=%q is not a boolean", name, s)
+	}
+	return b, true
+}
 
 // Profile returns the profile the suite runs under.
 func (t *T) Profile() string { return t.profile }

@@ -54,7 +54,7 @@ func TestAFBFindsReplyToMalformedFrame(t *testing.T) {
 	url := serveLoopback(t, brokenBinder(func(ctx context.Context, c *wsconn.Conn) {
 		_ = c.WriteText(ctx, []byte(`[4,"0",{"jtype":"afb-reply","request":{"status":"invalid-request"}}]`))
 	}), nil)
-	rep, err := AFB(testCtx(t), url, Options{MaxInputs: 100, Seed: 7, NoHTTP: true, InputTimeout: time.Second})
+	rep, err := AFB(testCtx(t), url, AFBOptions{Options: Options{MaxInputs: 100, Seed: 7, InputTimeout: time.Second}, NoHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestAFBFindsDeadPeer(t *testing.T) {
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close(); <-done })
 
-	rep, err := AFB(testCtx(t), "ws://"+ln.Addr().String()+"/api", Options{MaxInputs: 1000, Seed: 3, InputTimeout: time.Second})
+	rep, err := AFB(testCtx(t), "ws://"+ln.Addr().String()+"/api", AFBOptions{Options: Options{MaxInputs: 1000, Seed: 3, InputTimeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func TestAFBUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	if _, err := AFB(testCtx(t), "http://"+addr+"/api", Options{MaxInputs: 1}); err == nil {
+	if _, err := AFB(testCtx(t), "http://"+addr+"/api", AFBOptions{Options: Options{MaxInputs: 1}}); err == nil {
 		t.Fatal("no error for a dead target")
 	}
 	for _, bad := range []string{"ftp://x:1/api", "http://127.0.0.1/api", "http://127.0.0.1:1", "http://127.0.0.1:1/api"} {
-		if _, err := AFB(testCtx(t), bad, Options{MaxInputs: 1, Probe: "noslash"}); err == nil {
+		if _, err := AFB(testCtx(t), bad, AFBOptions{Options: Options{MaxInputs: 1}, Probe: "noslash"}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -143,7 +143,7 @@ func TestGenerator(t *testing.T) {
 	if len(muts) < len(mutations) {
 		t.Errorf("only %d mutations used", len(muts))
 	}
-	r := &runner{opts: Options{Seed: 42, UUID: DefaultUUID}.withDefaults(), host: "h:1", rootPath: "/api", probeAPI: "hello", probeVerb: "ping"}
+	r := &runner{opts: AFBOptions{Options: Options{Seed: 42}, UUID: DefaultUUID}.withDefaults(), host: "h:1", rootPath: "/api", probeAPI: "hello", probeVerb: "ping"}
 	kinds := map[string]bool{}
 	for i := range 500 {
 		in := r.genHTTP(i)

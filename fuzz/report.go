@@ -3,7 +3,10 @@ package fuzz
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,11 +20,12 @@ const (
 
 // Input is one generated input, reproducible from the seed and Index.
 type Input struct {
+	Seed      int64  // of the run; set when the input is reported
 	Index     int    // position in the run: the same Seed and Index give the same Input
-	Transport string // "ws" or "http"
+	Transport string // "ws", "http" or "frame"
 	Mutation  string // how it was made, e.g. "truncate", "fragment+bad-code"
-	Message   []byte // ws: the message text before framing; http: the raw request
-	Wire      []byte // ws: the exact bytes written after the handshake
+	Message   []byte // ws: the message text before framing; http: the raw request; frame: the frames after HELLO
+	Wire      []byte // the exact bytes written on the connection (after the WebSocket handshake)
 	Expect    string // what the peer must do, for humans
 }
 
@@ -37,7 +41,10 @@ type Violation struct {
 func (v *Violation) String() string {
 	s := fmt.Sprintf("%s violated: %s\n    got: %s", v.Level, v.Rule, v.Got)
 	if in := v.Input; in != nil {
-		s += fmt.Sprintf("\n    input #%d (%s, %s): %s", in.Index, in.Transport, in.Mutation, quoteShort(in.Message, 300))
+		s += fmt.Sprintf("\n    input #%d of seed %d (%s, %s; expected %s): %s", in.Index, in.Seed, in.Transport, in.Mutation, in.Expect, quoteShort(in.Message, 300))
+		if len(in.Wire) > 0 && string(in.Wire) != string(in.Message) {
+			s += fmt.Sprintf("\n    bytes on the wire: %s", quoteShort(in.Wire, 600))
+		}
 	}
 	if len(v.Batch) > 0 {
 		s += fmt.Sprintf("\n    after inputs #%d-#%d", v.Batch[0], v.Batch[len(v.Batch)-1])
@@ -49,10 +56,9 @@ func (v *Violation) String() string {
 type Report struct {
 	Target     string
 	Seed       int64
-	Inputs     int // inputs sent
-	WSInputs   int
-	HTTPInputs int
-	Probes     int // liveness probes passed
+	Inputs     int            // inputs sent
+	Transports map[string]int // inputs per transport ("ws", "http", "frame")
+	Probes     int            // liveness probes passed
 	Elapsed    time.Duration
 	PeerDown   bool        // a liveness probe failed; the run stopped there
 	Violations []Violation // at most Options.MaxViolations
@@ -71,8 +77,12 @@ func (r *Report) Failed() bool {
 
 // WriteText writes the report for humans.
 func (r *Report) WriteText(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "fuzzed %s for %s with seed %d: %d inputs (%d ws, %d http), %d liveness probes passed\n",
-		r.Target, r.Elapsed.Round(time.Millisecond), r.Seed, r.Inputs, r.WSInputs, r.HTTPInputs, r.Probes)
+	var per []string
+	for _, t := range slices.Sorted(maps.Keys(r.Transports)) {
+		per = append(per, fmt.Sprintf("%d %s", r.Transports[t], t))
+	}
+	_, err := fmt.Fprintf(w, "fuzzed %s for %s with seed %d: %d inputs (%s), %d liveness probes passed\n",
+		r.Target, r.Elapsed.Round(time.Millisecond), r.Seed, r.Inputs, strings.Join(per, ", "), r.Probes)
 	if err != nil {
 		return err
 	}

@@ -159,9 +159,9 @@ func TestConformDeadTarget(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	code, out, _ := runCLI(t, "", "conform", "afb", "http://"+addr+"/api", "--timeout", "2s", "--run", "afb/1.1")
-	if code != exitFailed || !strings.Contains(out, "ERROR") {
-		t.Errorf("dead target: exit %d\n%s", code, out)
+	code, out, stderr := runCLI(t, "", "conform", "afb", "http://"+addr+"/api", "--timeout", "2s", "--run", "afb/1.1")
+	if code != exitProblem || strings.Contains(out, "ERROR") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("dead target: exit %d, want %d and one line\nstdout %s\nstderr %s", code, exitProblem, out, stderr)
 	}
 }
 

@@ -41,3 +41,39 @@ func (l *listFlag) Set(s string) error {
 	}
 	return nil
 }
+
+// firstPositional returns the first argument that is neither a flag nor a
+// flag's value, or "". A flag takes the next argument as its value unless
+// it is boolean or written -name=value; sets are the flag sets whose flags
+// may come before the positional argument (the first that knows a name
+// decides). Commands whose flags depend on their first positional
+// argument (the protocol) call it before parsing.
+func firstPositional(args []string, sets ...*flag.FlagSet) string {
+	takesValue := func(name string) bool {
+		for _, fs := range sets {
+			if fl := fs.Lookup(name); fl != nil {
+				b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+				return !ok || !b.IsBoolFlag()
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		case len(a) > 1 && a[0] == '-':
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue(name) {
+				i++
+			}
+		default:
+			return a
+		}
+	}
+	return ""
+}

@@ -67,7 +67,6 @@ func TestFuzzUsage(t *testing.T) {
 		{"fuzz"},
 		{"fuzz", "afb"},
 		{"fuzz", "nosuch", "http://127.0.0.1:1/api"},
-		{"fuzz", "afb", "ftp://127.0.0.1:1/api"},
 		{"fuzz", "--bogus", "afb", "http://127.0.0.1:1/api"},
 	} {
 		if code, _, _ := runCLI(t, "", args...); code != exitUsage {
@@ -80,7 +79,9 @@ func TestFuzzUsage(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	if code, _, _ := runCLI(t, "", "fuzz", "afb", "http://"+addr+"/api", "--duration", "1s"); code != exitProblem {
-		t.Errorf("dead target: exit %d, want %d", code, exitProblem)
+	for _, target := range []string{"http://" + addr + "/api", "ftp://127.0.0.1:1/api", "not-a-url", "URL"} {
+		if code, _, _ := runCLI(t, "", "fuzz", "afb", target, "--duration", "1s"); code != exitProblem {
+			t.Errorf("target %s: exit %d, want %d", target, code, exitProblem)
+		}
 	}
 }

@@ -4,8 +4,9 @@
 //	appwire serve                       start every reference server on loopback
 //	appwire conform PROTOCOL URL        run a conformance suite against any implementation
 //	appwire conform self                run every suite against in-process reference servers
-//	appwire fuzz PROTOCOL URL           fuzz a live peer over the network
+//	appwire fuzz PROTOCOL TARGET        fuzz a live peer over the network
 //	appwire afb call URL api/verb JSON  one call to an AGL binder (or a script on stdin)
+//	appwire push, appwire ipc, ...      each protocol's own tools
 //
 // Run "appwire COMMAND -h" for the flags of each command.
 package main
@@ -21,6 +22,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C or SIGTERM starts a graceful shutdown; a second
+	// one gets the default behaviour and ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -47,16 +51,21 @@ type command struct {
 	run   func(ctx context.Context, c *cli, args []string) int
 }
 
+// commands lists the common commands, then each protocol's own tool in
+// registry order.
 func commands() []command {
-	return []command{
+	cmds := []command{
 		{"serve", "start every reference server on loopback", cmdServe},
 		{"conform", "run a conformance suite against an implementation", cmdConform},
 		{"fuzz", "fuzz a live peer over the network", cmdFuzz},
-		{"afb", "AGL binder tools: afb call URL api/verb [JSON]", cmdAFB},
-		{"push", "SimplePush tools: push notify ENDPOINT, push listen URL", cmdPush},
-		{"ipc", "HTTP over IPC: ipc serve, ipc bridge, ipc call", cmdIPC},
 		{"load", "load a server on loopback: load simplepush (memory per idle socket, deliveries/s)", cmdLoad},
 	}
+	for _, p := range protocols() {
+		if p.tool != nil {
+			cmds = append(cmds, *p.tool)
+		}
+	}
+	return cmds
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

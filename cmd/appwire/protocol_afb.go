@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/appwire/appwire/afbproto"
@@ -14,27 +17,53 @@ import (
 )
 
 // serveToken is the initial token of the binder "appwire serve" starts
-// (afb-daemon --token). A fixed, printed token is fine on loopback.
+// unless --afb-token says otherwise. A fixed, printed token is fine on
+// loopback; afb-daemon draws a random one when --token is not given.
 const serveToken = "HELLO"
 
+// afbServeConfig is what the "serve" flags set for the binder.
+type afbServeConfig struct {
+	token          string
+	sessionTimeout time.Duration
+	sessionMax     int
+}
+
 func afbProtocol() protocol {
+	cfg := &afbServeConfig{token: serveToken, sessionTimeout: time.Hour, sessionMax: 1 << 16}
 	return protocol{
 		name:  "afb",
 		about: "AGL binder (afb-daemon) HTTP and x-afb-ws-json1",
-		suite: func() *conformance.Suite { return afbsuite.Suite() },
-		serve: serveAFB,
+		suite: afbsuite.Suite,
+		probe: probeAFB,
+		hint:  afbHint,
+		serveFlags: func(fs *flag.FlagSet) {
+			fs.StringVar(&cfg.token, "afb-token", cfg.token,
+				"initial token of new sessions (afb-daemon --token; upstream default: a random token)")
+			fs.DurationVar(&cfg.sessionTimeout, "afb-session-timeout", cfg.sessionTimeout,
+				"lifetime of a session (afb-daemon --session-timeout; upstream default 32000000s, about a year)")
+			fs.IntVar(&cfg.sessionMax, "afb-session-max", cfg.sessionMax,
+				"most live sessions; each anonymous request creates one (afb-daemon --session-max; upstream default 200)")
+		},
+		serve: func(ctx context.Context, ln net.Listener, _ *serveEnv) (*instance, error) {
+			return serveAFB(ctx, ln, cfg)
+		},
+		fuzz: afbFuzzer(),
+		tool: &command{"afb", "AGL binder tools: afb call URL api/verb [JSON]", cmdAFB},
 	}
 }
 
 // serveAFB runs the reference binder with the auth and hello bindings.
-func serveAFB(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
+func serveAFB(ctx context.Context, ln net.Listener, cfg *afbServeConfig) (*instance, error) {
+	if cfg.token == "" {
+		return nil, errors.New("--afb-token must not be empty (the printed examples present it)")
+	}
+	if cfg.sessionTimeout <= 0 || cfg.sessionMax <= 0 {
+		return nil, errors.New("--afb-session-timeout and --afb-session-max must be positive")
+	}
 	b, err := afbproto.NewBinder(afbproto.Options{
-		Token: afbproto.FixedToken(serveToken),
-		// Unlike afb-daemon (200 sessions that live a year), a demo server
-		// that conformance runs and curl loops hit should not run out of
-		// sessions: each anonymous request creates one.
-		SessionMax:     1 << 16,
-		SessionTimeout: time.Hour,
+		Token:          afbproto.FixedToken(cfg.token),
+		SessionMax:     cfg.sessionMax,
+		SessionTimeout: cfg.sessionTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -44,18 +73,22 @@ func serveAFB(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, e
 			return nil, err
 		}
 	}
+	// Binder.Serve shuts down gracefully when its context ends: the HTTP
+	// server drains, then WebSockets get close 1001.
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- b.Serve(sctx, ln) }()
 	base := "http://" + ln.Addr().String() + afbproto.DefaultRootAPI
 	return &instance{
 		url:    base,
-		params: map[string]string{"token": serveToken},
+		params: map[string]string{"token": cfg.token},
+		value:  b,
 		examples: []string{
 			fmt.Sprintf("curl '%s/hello/ping?x=1'", base),
-			fmt.Sprintf("curl -i '%s/auth/connect?token=%s'", base, serveToken),
-			fmt.Sprintf("go run ./cmd/appwire afb call --ws --token %s %s hello/ping '{\"x\":1}'", serveToken, base),
-			fmt.Sprintf("go run ./cmd/appwire conform afb %s --token %s", base, serveToken),
+			fmt.Sprintf("curl -i '%s/auth/connect?token=%s'", base, cfg.token),
+			fmt.Sprintf("go run ./cmd/appwire afb call --ws --token %s %s hello/ping '{\"x\":1}'", cfg.token, base),
+			fmt.Sprintf("go run ./cmd/appwire conform afb %s --token %s", base, cfg.token),
+			fmt.Sprintf("go run ./cmd/appwire fuzz afb %s --duration 10s --token %s", base, cfg.token),
 		},
 		shutdown: func(ctx context.Context) error {
 			stop()
@@ -70,4 +103,60 @@ func serveAFB(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, e
 			}
 		},
 	}, nil
+}
+
+// probeAFB checks that target is a binder's HTTP API root that answers
+// HTTP at all. Any status will do: the cases judge the answers.
+func probeAFB(ctx context.Context, target conformance.Target) error {
+	u, err := url.Parse(target.URL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: want the binder's API root, http://HOST:PORT/api", target.URL)
+	case u.Scheme == "ws" || u.Scheme == "wss":
+		return fmt.Errorf("%q: give the binder's HTTP API root (http://%s%s); the suite derives the WebSocket URL from it", target.URL, u.Host, u.Path)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return fmt.Errorf("%q is not an http:// URL: want the binder's API root, http://HOST:PORT/api", target.URL)
+	}
+	return probeHTTP(ctx, strings.TrimRight(target.URL, "/")+"/")
+}
+
+// probeHTTP sends one GET and accepts any HTTP response.
+func probeHTTP(ctx context.Context, rawURL string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{
+		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("GET %s: %w", rawURL, err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// afbHint says once that the binder wants a token when cases got 401 and
+// no --token was given.
+func afbHint(rep *conformance.Report, target conformance.Target) string {
+	if target.Params["token"] != "" {
+		return ""
+	}
+	n := 0
+	for _, r := range rep.Results {
+		if (r.Verdict == conformance.Fail || r.Verdict == conformance.Error) &&
+			(strings.Contains(r.Actual, "401") || strings.Contains(r.Message, "401")) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d cases got 401 Unauthorized and no --token was given: the binder wants its initial token (afb-daemon --token); run again with --token TOKEN", n)
 }

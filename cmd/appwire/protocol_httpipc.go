@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/appwire/appwire/conformance"
 
 	ipcsuite "github.com/appwire/appwire/conformance/httpipc"
 	"github.com/appwire/appwire/httpipc"
@@ -20,7 +26,12 @@ func httpipcProtocol() protocol {
 		// TARGET is instance.url: a second socket serving the suite's
 		// reference handler, so "conform self" runs every case.
 		suite: ipcsuite.Suite,
-		serve: serveHTTPIPC,
+		probe: probeHTTPIPC,
+		serve: func(ctx context.Context, ln net.Listener, _ *serveEnv) (*instance, error) {
+			return serveHTTPIPC(ctx, ln)
+		},
+		fuzz: httpipcFuzzer(),
+		tool: &command{"ipc", "HTTP over IPC: ipc serve, ipc bridge, ipc call", cmdIPC},
 	}
 }
 
@@ -30,7 +41,7 @@ func httpipcProtocol() protocol {
 // that the printed API call works as pasted. A second socket serves the
 // conformance suite's reference handler (ipcsuite.Handler): the target of
 // "appwire conform httpipc".
-func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instance, error) {
+func serveHTTPIPC(ctx context.Context, ln net.Listener) (*instance, error) {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
 		return nil, fmt.Errorf("%w: %s (the bridge would give any host on the network the local client's access; use --only to leave httpipc out)", httpipc.ErrNotLoopback, a)
 	}
@@ -57,29 +68,40 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	// The servers run until shutdown, which drains them: the bridge first
+	// (Bridge.Serve drains when its context ends; its requests in flight
+	// finish through the app's socket), then both httpipc servers send
+	// GOAWAY and finish their open streams (Server.Shutdown). Their own
+	// context ends last: cancelling it would close connections at once.
+	bridgeCtx, stopBridge := context.WithCancel(context.WithoutCancel(ctx))
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	srv := &httpipc.Server{Handler: app}
+	conformSrv := &httpipc.Server{Handler: ipcsuite.Handler()}
 	tr := httpipc.UnixTransport(sock)
 	b := httpipc.NewBridge(tr, httpipc.BridgeOptions{Forwarded: true})
 	srvDone, bridgeDone, conformDone := make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	go func() { srvDone <- srv.Serve(sctx, uln) }()
-	go func() { bridgeDone <- b.Serve(sctx, ln) }()
-	go func() { conformDone <- httpipc.Serve(sctx, cln, ipcsuite.Handler()) }()
-	shutdown := func(ctx context.Context) error {
-		stop()
-		defer os.RemoveAll(dir)
-		defer tr.Close()
-		var errs []error
-		for _, ch := range []chan error{bridgeDone, srvDone, conformDone} {
-			select {
-			case err := <-ch:
-				if err != nil && !errors.Is(err, context.Canceled) {
-					errs = append(errs, err)
-				}
-			case <-ctx.Done():
-				return ctx.Err()
+	go func() { bridgeDone <- b.Serve(bridgeCtx, ln) }()
+	go func() { conformDone <- conformSrv.Serve(sctx, cln) }()
+	wait := func(ctx context.Context, ch chan error) error {
+		select {
+		case err := <-ch:
+			if errors.Is(err, context.Canceled) || errors.Is(err, httpipc.ErrServerClosed) {
+				return nil
 			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
+	}
+	shutdown := func(ctx context.Context) error {
+		defer os.RemoveAll(dir)
+		defer stop()
+		stopBridge()
+		errs := []error{wait(ctx, bridgeDone)}
+		tr.Close()
+		errs = append(errs, srv.Shutdown(ctx), conformSrv.Shutdown(ctx))
+		errs = append(errs, wait(ctx, srvDone), wait(ctx, conformDone))
 		return errors.Join(errs...)
 	}
 
@@ -110,4 +132,50 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener, _ serveConfig) (*instanc
 		},
 		shutdown: shutdown,
 	}, nil
+}
+
+// ipcEndpoint parses an httpipc TARGET as the suite does: unix:///path,
+// a socket path, or tcp://host:port.
+func ipcEndpoint(raw string) (network, addr string, err error) {
+	if strings.HasPrefix(raw, "/") {
+		return "unix", raw, nil
+	}
+	u, err := url.Parse(raw)
+	if err == nil {
+		switch {
+		case u.Scheme == "unix" && u.Host+u.Path != "":
+			return "unix", u.Host + u.Path, nil
+		case u.Scheme == "tcp" && u.Host != "":
+			return "tcp", u.Host, nil
+		}
+	}
+	return "", "", fmt.Errorf("%q: want unix:///path/to.sock, a socket path, or tcp://HOST:PORT (or --command)", raw)
+}
+
+// probeHTTPIPC checks that the target completes the httpipc handshake
+// and answers one request (any status). A command target is not probed:
+// each case starts its own process.
+func probeHTTPIPC(ctx context.Context, target conformance.Target) error {
+	if strings.TrimSpace(target.Params["command"]) != "" {
+		return nil
+	}
+	network, addr, err := ipcEndpoint(target.URL)
+	if err != nil {
+		return err
+	}
+	tr := &httpipc.Transport{DialStream: func(ctx context.Context) (io.ReadWriteCloser, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	defer tr.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpipc.DefaultHost+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return fmt.Errorf("%s %s does not answer over httpipc: %w", network, addr, err)
+	}
+	resp.Body.Close()
+	return nil
 }

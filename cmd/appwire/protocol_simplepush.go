@@ -2,35 +2,73 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"time"
 
+	"github.com/appwire/appwire/conformance"
 	spsuite "github.com/appwire/appwire/conformance/simplepush"
+	"github.com/appwire/appwire/internal/wsconn"
 	"github.com/appwire/appwire/simplepush"
 )
 
+// simplepushServeConfig is what the "serve" flags set for the push server.
+type simplepushServeConfig struct {
+	dialect                                       string
+	helloTimeout, minPingInterval, retransmitTime time.Duration
+}
+
 func simplepushProtocol() protocol {
+	cfg := &simplepushServeConfig{dialect: "pushgo"}
 	return protocol{
 		name:  "simplepush",
 		about: "Mozilla SimplePush (WebSocket user agents, PUT endpoint)",
 		suite: spsuite.Suite,
-		serve: serveSimplePush,
+		probe: probeWebSocket,
+		serveFlags: func(fs *flag.FlagSet) {
+			fs.StringVar(&cfg.dialect, "simplepush-dialect", cfg.dialect,
+				"wire dialect where upstreams disagree: pushgo or autopush (see go doc ./simplepush Dialect)")
+			fs.DurationVar(&cfg.helloTimeout, "simplepush-hello-timeout", 0,
+				fmt.Sprintf("from socket open to hello (0: the default, %s)", simplepush.DefaultHelloTimeout))
+			fs.DurationVar(&cfg.minPingInterval, "simplepush-min-ping-interval", 0,
+				fmt.Sprintf("shortest interval between client pings (0: the dialect's default, %s for pushgo, 55s for autopush)", simplepush.DefaultMinPingInterval))
+			fs.DurationVar(&cfg.retransmitTime, "simplepush-retransmit-interval", 0,
+				fmt.Sprintf("resend of unacked updates on a live socket (0: the default, %s)", simplepush.DefaultRetransmitInterval))
+		},
+		serve: func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error) {
+			return serveSimplePush(ctx, ln, env, cfg)
+		},
+		fuzz: simplepushFuzzer(),
+		tool: &command{"push", "SimplePush tools: push notify ENDPOINT, push listen URL", cmdPush},
 	}
 }
 
 // serveSimplePush runs the reference server with the in-memory store, or
 // as one node of a Redis cluster with --redis (simplepush_redis.go);
 // endpoints are served on the same listener under /update/.
-func serveSimplePush(ctx context.Context, ln net.Listener, cfg serveConfig) (*instance, error) {
+func serveSimplePush(ctx context.Context, ln net.Listener, env *serveEnv, cfg *simplepushServeConfig) (*instance, error) {
+	dialect, ok := simplepush.ParseDialect(cfg.dialect)
+	if !ok {
+		return nil, fmt.Errorf("--simplepush-dialect %q: want pushgo or autopush", cfg.dialect)
+	}
+	if cfg.helloTimeout < 0 || cfg.minPingInterval < 0 || cfg.retransmitTime < 0 {
+		return nil, fmt.Errorf("the --simplepush-* durations must not be negative")
+	}
 	wake := &simplepush.UDPWakeup{
 		// A demo server kicks loopback addresses only.
 		Allow: func(a netip.AddrPort) bool { return a.Addr().IsLoopback() },
 	}
-	opts, closeRedis, err := simplePushRedis(ctx, cfg, ln)
+	opts, closeRedis, err := simplePushRedis(ctx, env.redisURL, ln)
 	if err != nil {
 		return nil, err
 	}
+	opts.Dialect = dialect
+	opts.HelloTimeout = cfg.helloTimeout
+	opts.MinPingInterval = cfg.minPingInterval
+	opts.RetransmitInterval = cfg.retransmitTime
 	opts.MaxConnections = -1 // load tools open tens of thousands of sockets
 	opts.Wakeup = wake
 	s, err := simplepush.NewServer(opts)
@@ -38,18 +76,41 @@ func serveSimplePush(ctx context.Context, ln net.Listener, cfg serveConfig) (*in
 		closeRedis()
 		return nil, err
 	}
+	// Server.Serve shuts down gracefully when its context ends: PUTs in
+	// flight finish, then sockets get close 1001.
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(sctx, ln) }()
 	addr := ln.Addr().String()
-	url := "ws://" + addr + "/"
+	u := "ws://" + addr + "/"
+	params := map[string]string{}
+	conform := fmt.Sprintf("go run ./cmd/appwire conform simplepush %s", u)
+	if dialect != simplepush.DialectPushgo {
+		conform += " --profile " + dialect.String()
+	}
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{spsuite.ParamHelloTimeout, cfg.helloTimeout},
+		{spsuite.ParamMinPingInterval, cfg.minPingInterval},
+		{spsuite.ParamRetransmitInterval, cfg.retransmitTime},
+	} {
+		if p.d > 0 {
+			params[p.name] = p.d.String()
+			conform += fmt.Sprintf(" --%s %s", p.name, p.d)
+		}
+	}
 	return &instance{
-		url: url,
+		url:    u,
+		params: params,
+		value:  s,
 		examples: []string{
-			fmt.Sprintf("go run ./cmd/appwire push listen %s    # a user agent: prints its endpoint, then notifications", url),
+			fmt.Sprintf("go run ./cmd/appwire push listen %s    # a user agent: prints its endpoint, then notifications", u),
 			"go run ./cmd/appwire push notify ENDPOINT --version 2 --data hi    # the app server, in another terminal",
 			`curl -X PUT -d version=3 ENDPOINT    # the same with curl`,
-			fmt.Sprintf("go run ./cmd/appwire conform simplepush %s", url),
+			conform,
+			fmt.Sprintf("go run ./cmd/appwire fuzz simplepush %s --duration 10s", u),
 		},
 		shutdown: func(ctx context.Context) error {
 			stop()
@@ -63,4 +124,19 @@ func serveSimplePush(ctx context.Context, ln net.Listener, cfg serveConfig) (*in
 			}
 		},
 	}, nil
+}
+
+// probeWebSocket checks that target is a ws:// or wss:// URL whose server
+// completes a WebSocket handshake.
+func probeWebSocket(ctx context.Context, target conformance.Target) error {
+	u, err := url.Parse(target.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return fmt.Errorf("%q is not a ws:// URL: want the push server's WebSocket URL, ws://HOST:PORT/", target.URL)
+	}
+	c, err := wsconn.Dial(ctx, target.URL, wsconn.DialOptions{})
+	if err != nil {
+		return fmt.Errorf("WebSocket handshake with %s: %w", target.URL, err)
+	}
+	c.CloseNow()
+	return nil
 }

@@ -9,9 +9,15 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 const defaultListen = "127.0.0.1:1234" // afb-daemon's own default port
+
+// serveDrain bounds the graceful shutdown of every server "serve"
+// started: in-flight requests and streams get this long to finish.
+const serveDrain = 10 * time.Second
 
 func cmdServe(ctx context.Context, c *cli, args []string) int {
 	var (
@@ -19,15 +25,23 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 		listen   string
 		redisURL string
 	)
+	all := protocols()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	fs.Var(&only, "only", "start only these protocols (comma-separated)")
+	fs.Var(&only, "only", "start only these protocols (comma-separated); those they need start too")
 	fs.StringVar(&listen, "listen", defaultListen,
 		"`HOST:PORT` of the first server; the others take the next ports in order (port 0: any free port)")
 	fs.StringVar(&redisURL, "redis", "", "Redis `URL` for durable, shared state (default: in memory)")
+	for _, p := range all {
+		if p.serveFlags != nil {
+			p.serveFlags(fs)
+		}
+	}
 	fs.Usage = func() {
-		fmt.Fprintln(c.stderr, "usage: appwire serve [--only LIST] [--listen HOST:PORT] [--redis URL]")
-		fmt.Fprintln(c.stderr, "\nStarts every reference server, prints its URL and an example, and runs until Ctrl-C.")
+		fmt.Fprintln(c.stderr, "usage: appwire serve [--only LIST] [--listen HOST:PORT] [--redis URL] [--PROTOCOL-FLAG ...]")
+		fmt.Fprintln(c.stderr, "\nStarts every reference server, prints its URL and examples, and runs until Ctrl-C or SIGTERM,")
+		fmt.Fprintf(c.stderr, "which stop accepting and let in-flight requests finish (at most %s).\n", serveDrain)
+		fmt.Fprintln(c.stderr, "Exit status: 0 stopped by a signal, 2 usage, 3 could not start (a port in use, Redis down).")
 		fmt.Fprintln(c.stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
@@ -38,6 +52,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	if len(pos) > 0 {
+		c.errorf("serve: unexpected argument %q (serve takes only flags)", pos[0])
+		fmt.Fprintln(c.stderr)
 		fs.Usage()
 		return exitUsage
 	}
@@ -47,30 +63,38 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 		c.errorf("bad --listen %q: want HOST:PORT", listen)
 		return exitUsage
 	}
-	var selected []protocol
-	for _, p := range protocols() {
-		if len(only) == 0 || slices.Contains(only, p.name) {
-			selected = append(selected, p)
-		}
-	}
 	for _, name := range only {
 		if _, ok := findProtocol(name); !ok {
-			c.errorf("unknown protocol %q in --only", name)
+			c.errorf("unknown protocol %q in --only (have: %v)", name, protocolNames())
 			return exitUsage
 		}
 	}
+	selected := all
+	if len(only) > 0 {
+		var added []string
+		selected, added = withNeeds(all, only)
+		if len(added) > 0 {
+			fmt.Fprintf(c.stderr, "also starting %v, which %v need\n", added, []string(only))
+		}
+	}
+	if redisURL != "" {
+		if err := checkRedis(ctx, redisURL); err != nil {
+			c.errorf("serve: --redis %s: %v", redisURL, err)
+			return exitProblem
+		}
+	}
 
-	var running []*instance
+	env := &serveEnv{redisURL: redisURL}
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		// Drain in reverse order: a server stops before those it needs.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveDrain)
 		defer cancel()
-		for _, inst := range running {
+		for _, inst := range slices.Backward(env.started) {
 			if err := inst.shutdown(sctx); err != nil {
-				c.errorf("shutdown: %v", err)
+				c.errorf("%s: shutdown: %v", inst.protocol, err)
 			}
 		}
 	}()
-	cfg := serveConfig{redisURL: redisURL}
 	for i, p := range selected {
 		addr := net.JoinHostPort(host, "0")
 		if port != 0 {
@@ -81,13 +105,14 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 			c.errorf("%s: %v (try --listen 127.0.0.1:0 for free ports)", p.name, err)
 			return exitProblem
 		}
-		inst, err := p.serve(ctx, ln, cfg)
+		inst, err := p.serve(ctx, ln, env)
 		if err != nil {
 			ln.Close()
 			c.errorf("%s: %v", p.name, err)
 			return exitProblem
 		}
-		running = append(running, inst)
+		inst.protocol = p.name
+		env.started = append(env.started, inst)
 		fmt.Fprintf(c.stdout, "%-10s %s\n", p.name, inst.url)
 		for _, ex := range inst.examples {
 			fmt.Fprintf(c.stdout, "    %s\n", ex)
@@ -97,8 +122,27 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 	if redisURL != "" {
 		state = "in Redis at " + redisURL
 	}
-	fmt.Fprintf(c.stdout, "ready: %d server(s), state %s; Ctrl-C stops\n", len(running), state)
+	fmt.Fprintf(c.stdout, "ready: %d server(s), state %s; Ctrl-C stops\n", len(env.started), state)
 	<-ctx.Done()
-	fmt.Fprintln(c.stdout, "shutting down")
+	fmt.Fprintf(c.stdout, "shutting down: letting in-flight requests finish (at most %s)\n", serveDrain)
 	return exitOK
+}
+
+// checkRedis pings Redis once, so that a dead one fails "serve" with one
+// line before any server starts.
+func checkRedis(ctx context.Context, rawURL string) error {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	opts.MaxRetries = -1
+	opts.DialTimeout = 3 * time.Second
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("Redis does not answer: %w", err)
+	}
+	return nil
 }

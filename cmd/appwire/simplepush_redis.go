@@ -21,15 +21,15 @@ import (
 const simplePushRedisTokenKey = simplepush.DefaultRedisPrefix + "token-key"
 
 // simplePushRedis returns the options that make the SimplePush server one
-// node of those sharing cfg.redisURL: the Redis store and bus, a node name
+// node of those sharing redisURL: the Redis store and bus, a node name
 // unique on the network (host and port) and the shared token key. With no
 // URL the options are zero (in memory). done releases the bus and client
 // once the server has stopped.
-func simplePushRedis(ctx context.Context, cfg serveConfig, ln net.Listener) (opts simplepush.Options, done func(), err error) {
-	if cfg.redisURL == "" {
+func simplePushRedis(ctx context.Context, redisURL string, ln net.Listener) (opts simplepush.Options, done func(), err error) {
+	if redisURL == "" {
 		return opts, func() {}, nil
 	}
-	ropts, err := redis.ParseURL(cfg.redisURL)
+	ropts, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return opts, nil, fmt.Errorf("--redis: %w", err)
 	}
