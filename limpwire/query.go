@@ -496,7 +496,7 @@ func (p *parser) special(path, key string, v any) error {
 		if err != nil {
 			return err
 		}
-		q.attrs = l
+		q.attrs = reduceAttrs(l)
 	case "$extn":
 		if b, ok := v.(bool); ok {
 			if b {
@@ -647,4 +647,30 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// reduceAttrs sorts and dedups $attrs, drops _id (always kept) and any
+// dotted attribute whose parent is listed too (MongoDB rejects such
+// projections as a path collision; the parent covers it anyway).
+func reduceAttrs(l []string) []string {
+	l = slices.Clone(l)
+	slices.Sort(l)
+	l = slices.Compact(l)
+	out := l[:0]
+	for _, a := range l {
+		if a == "_id" {
+			continue
+		}
+		covered := false
+		for _, b := range l {
+			if strings.HasPrefix(a, b+".") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -429,10 +429,10 @@ func BucketAuto(sorted []any, n int) []Bucket {
 	return out
 }
 
-// groupValue is the value $bucketAuto groups a document by: the attribute
-// as an expression "$attr" evaluates (missing is null; an array stays an
+// GroupValue is the value $bucketAuto groups a document by: the attribute
+// as the expression "$attr" evaluates (missing is null; an array stays an
 // array).
-func groupValue(doc Doc, attr string) any {
+func GroupValue(doc Doc, attr string) any {
 	vals, _ := lookup(doc, attr)
 	switch len(vals) {
 	case 0:

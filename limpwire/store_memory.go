@@ -250,7 +250,7 @@ func (s *memoryStore) Read(ctx context.Context, collection string, q *Query) (Re
 		for _, g := range groups {
 			vals := make([]any, len(all))
 			for i, d := range all {
-				vals[i] = groupValue(d, g.By)
+				vals[i] = GroupValue(d, g.By)
 			}
 			slices.SortStableFunc(vals, CompareValues)
 			bs := BucketAuto(vals, g.Count)
