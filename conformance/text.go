@@ -15,6 +15,10 @@ type TextOptions struct {
 	Verbose bool
 	// Sections maps section numbers to titles for headings (Suite.Sections).
 	Sections map[string]string
+	// SummaryOnly leaves out the header and the per-case lines, for a
+	// report whose cases were printed as they ended (WriteHeader, then
+	// WriteResultLine): only the failures and the totals follow.
+	SummaryOnly bool
 }
 
 const (
@@ -58,9 +62,14 @@ func WriteResultLine(w io.Writer, r Result, o TextOptions) error {
 // then the totals.
 func WriteText(w io.Writer, rep *Report, o TextOptions) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s against %s (profile %q%s)\n", rep.Title, rep.Target, rep.Profile, strictNote(rep.Strict))
 	section := "\x00"
+	if !o.SummaryOnly {
+		_ = WriteHeader(ew, rep)
+	}
 	for _, r := range rep.Results {
+		if o.SummaryOnly {
+			break
+		}
 		if r.Section != section {
 			section = r.Section
 			if title := o.Sections[section]; title != "" {
@@ -109,11 +118,22 @@ func WriteText(w io.Writer, rep *Report, o TextOptions) error {
 	return ew.err
 }
 
-func strictNote(strict bool) string {
-	if strict {
-		return ", strict"
+// WriteHeader writes the first line of the console report: the suite,
+// the target, and the profile when the suite has profiles.
+func WriteHeader(w io.Writer, rep *Report) error {
+	var notes []string
+	if rep.Profile != "" {
+		notes = append(notes, fmt.Sprintf("profile %q", rep.Profile))
 	}
-	return ""
+	if rep.Strict {
+		notes = append(notes, "strict")
+	}
+	line := rep.Title + " against " + rep.Target
+	if len(notes) > 0 {
+		line += " (" + strings.Join(notes, ", ") + ")"
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
 }
 
 func writeWire(ew *errWriter, r Result, indent string) {
