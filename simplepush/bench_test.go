@@ -40,13 +40,22 @@ func BenchmarkAppendNotification(b *testing.B) {
 	}
 }
 
+// BenchmarkParseServerNotification: the user-agent client's parser, next
+// to the encoding/json parser it replaced (the oracle), in the same run.
 func BenchmarkParseServerNotification(b *testing.B) {
 	msg := []byte(`{"messageType":"notification","updates":[{"channelID":"fd52438f-1c49-4593-88c3-ff47bc9b1c9c","version":1700000000,"data":"hello"}]}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseServerMessage(msg); err != nil {
-			b.Fatal(err)
-		}
+	for _, p := range []struct {
+		name  string
+		parse func([]byte) (*ServerMessage, error)
+	}{{"scanner", ParseServerMessage}, {"encoding-json", parseServerMessageJSON}} {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.parse(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

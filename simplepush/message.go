@@ -248,32 +248,6 @@ func scanUpdate(e []byte, fold bool, scratch []span) (Update, error) {
 	return u, nil
 }
 
-// parseUpdate parses {"channelID":..., "version":..., "data":...} from
-// a decoded member (ParseServerMessage's path).
-func parseUpdate(raw json.RawMessage, fold bool) (Update, error) {
-	var u Update
-	m, ok := rawObject(raw)
-	if !ok {
-		return u, errCode(CodeInvalidParams, "update is not an object")
-	}
-	if v, ok := member(m, "channelID", fold); ok && !isNull(v) {
-		if u.ChannelID, ok = rawString(v); !ok {
-			return u, errCode(CodeInvalidParams, "update channelID is not a string")
-		}
-	}
-	if v, ok := member(m, "version", fold); ok && !isNull(v) {
-		if u.Version, ok = rawUint(v); !ok {
-			return u, errCode(CodeInvalidParams, "update version is not a 64-bit unsigned integer")
-		}
-	}
-	if v, ok := member(m, "data", fold); ok && !isNull(v) {
-		if u.Data, ok = rawString(v); !ok {
-			return u, errCode(CodeInvalidParams, "update data is not a string")
-		}
-	}
-	return u, nil
-}
-
 // Append appends the JSON encoding of m. A ping with an empty TypeText is
 // the bare {}. Members are written only when set (Has* or non-empty).
 func (m *ClientMessage) Append(b []byte) []byte {

@@ -1,7 +1,6 @@
 package simplepush
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 )
@@ -89,18 +88,20 @@ func (m *ServerMessage) Append(b []byte) []byte {
 // for anything but a JSON object, ErrInvalidHeader for an object without
 // a string messageType, ErrInvalidParams for a member of the wrong type.
 func ParseServerMessage(b []byte) (*ServerMessage, error) {
-	m, ok := rawObject(b)
+	obj, ok := scanTop(b)
 	if !ok {
 		return nil, ErrMalformed
 	}
-	if len(m) == 0 {
+	var small [smallObject]span
+	top := members(obj, small[:0])
+	if len(top) == 0 {
 		return &ServerMessage{Type: TypePing}, nil
 	}
-	rawType, ok := member(m, "messageType", true)
+	rawType, ok := find(top, "messageType", true)
 	if !ok {
 		return nil, errCode(CodeInvalidHeader, "no messageType")
 	}
-	typ, ok := rawString(rawType)
+	typ, ok := scanTypeText(rawType)
 	if !ok {
 		return nil, errCode(CodeInvalidHeader, "messageType is not a string")
 	}
@@ -108,61 +109,76 @@ func ParseServerMessage(b []byte) (*ServerMessage, error) {
 	if sm.Type == TypeUnknown {
 		sm.TypeText = typ
 	}
+	get := func(name string) ([]byte, bool) {
+		v, ok := find(top, name, true)
+		if !ok || scanIsNull(v) {
+			return nil, false
+		}
+		return v, true
+	}
 	bad := func(field string) error { return errCode(CodeInvalidParams, field) }
-	str := func(name string, dst *string) error {
-		if v, ok := member(m, name, true); ok && !isNull(v) {
-			if *dst, ok = rawString(v); !ok {
-				return bad(name + " is not a string")
-			}
-		}
-		return nil
-	}
-	num := func(name string, dst *int) error {
-		if v, ok := member(m, name, true); ok && !isNull(v) {
-			var n int64
-			if json.Unmarshal(v, &n) != nil {
-				return bad(name + " is not an integer")
-			}
-			*dst = int(n)
-		}
-		return nil
-	}
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		name string
 		dst  *string
 	}{
 		{"uaid", &sm.UAID}, {"channelID", &sm.ChannelID}, {"pushEndpoint", &sm.PushEndpoint},
 		{"error", &sm.Error}, {"reason", &sm.Reason}, {"redirect", &sm.Redirect}, {"env", &sm.Env},
 	} {
-		if err := str(f.name, f.dst); err != nil {
-			return nil, err
+		if v, ok := get(f.name); ok {
+			if *f.dst, ok = scanStr(v); !ok {
+				return nil, bad(f.name + " is not a string")
+			}
 		}
 	}
-	if err := num("status", &sm.Status); err != nil {
-		return nil, err
+	for _, f := range [...]struct {
+		name string
+		dst  *int
+	}{{"status", &sm.Status}, {"ping", &sm.Ping}} {
+		if v, ok := get(f.name); ok {
+			n, ok := scanInt(v)
+			if !ok {
+				return nil, bad(f.name + " is not an integer")
+			}
+			*f.dst = int(n)
+		}
 	}
-	if err := num("ping", &sm.Ping); err != nil {
-		return nil, err
-	}
-	if v, ok := member(m, "updates", true); ok && !isNull(v) {
-		var list []json.RawMessage
-		if json.Unmarshal(v, &list) != nil {
+	if v, ok := get("updates"); ok {
+		if v[0] != '[' {
 			return nil, bad("updates is not an array")
 		}
-		for _, e := range list {
-			u, err := parseUpdate(e, true)
+		n := 0
+		for _, i, ok := nextElem(v, 1); ok; _, i, ok = nextElem(v, i) {
+			n++
+		}
+		if n > 0 {
+			sm.Updates = make([]Update, 0, n)
+		}
+		var scratch [smallObject]span
+		for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+			u, err := scanUpdate(e, true, scratch[:0])
 			if err != nil {
 				return nil, err
 			}
 			sm.Updates = append(sm.Updates, u)
 		}
 	}
-	if v, ok := member(m, "expired", true); ok && !isNull(v) {
-		if json.Unmarshal(v, &sm.Expired) != nil {
+	if v, ok := get("expired"); ok {
+		if v[0] != '[' {
 			return nil, bad("expired is not an array of strings")
 		}
-		if len(sm.Expired) == 0 {
-			sm.Expired = nil
+		n := 0
+		for _, i, ok := nextElem(v, 1); ok; _, i, ok = nextElem(v, i) {
+			n++
+		}
+		if n > 0 {
+			sm.Expired = make([]string, 0, n)
+		}
+		for e, i, ok := nextElem(v, 1); ok; e, i, ok = nextElem(v, i) {
+			s, ok := scanStr(e)
+			if !ok && !scanIsNull(e) { // null decodes as "" into a string
+				return nil, bad("expired is not an array of strings")
+			}
+			sm.Expired = append(sm.Expired, s)
 		}
 	}
 	return sm, nil

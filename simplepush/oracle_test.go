@@ -88,7 +88,7 @@ func parseClientMessageJSON(b []byte, d Dialect) (*ClientMessage, error) {
 			}
 			cm.HasUpdates = true
 			for _, e := range list {
-				u, err := parseUpdate(e, fold)
+				u, err := parseUpdateJSON(e, fold)
 				if err != nil {
 					return nil, err
 				}
@@ -208,6 +208,166 @@ func FuzzParseClientDiff(f *testing.F) {
 		clear(b) // our copy
 		if after := m.Append(nil); !bytes.Equal(before, after) {
 			t.Fatalf("message changed with its input buffer: %q vs %q", before, after)
+		}
+	})
+}
+
+// parseServerMessageJSON is the parser ParseServerMessage replaced (the
+// frame decoded by encoding/json into a map of raw members), kept as the
+// oracle of FuzzParseServerDiff.
+func parseServerMessageJSON(b []byte) (*ServerMessage, error) {
+	m, ok := rawObject(b)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	if len(m) == 0 {
+		return &ServerMessage{Type: TypePing}, nil
+	}
+	rawType, ok := member(m, "messageType", true)
+	if !ok {
+		return nil, errCode(CodeInvalidHeader, "no messageType")
+	}
+	typ, ok := rawString(rawType)
+	if !ok {
+		return nil, errCode(CodeInvalidHeader, "messageType is not a string")
+	}
+	sm := &ServerMessage{Type: ParseMessageType(typ, true)}
+	if sm.Type == TypeUnknown {
+		sm.TypeText = typ
+	}
+	bad := func(field string) error { return errCode(CodeInvalidParams, field) }
+	str := func(name string, dst *string) error {
+		if v, ok := member(m, name, true); ok && !isNull(v) {
+			if *dst, ok = rawString(v); !ok {
+				return bad(name + " is not a string")
+			}
+		}
+		return nil
+	}
+	num := func(name string, dst *int) error {
+		if v, ok := member(m, name, true); ok && !isNull(v) {
+			var n int64
+			if json.Unmarshal(v, &n) != nil {
+				return bad(name + " is not an integer")
+			}
+			*dst = int(n)
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{
+		{"uaid", &sm.UAID}, {"channelID", &sm.ChannelID}, {"pushEndpoint", &sm.PushEndpoint},
+		{"error", &sm.Error}, {"reason", &sm.Reason}, {"redirect", &sm.Redirect}, {"env", &sm.Env},
+	} {
+		if err := str(f.name, f.dst); err != nil {
+			return nil, err
+		}
+	}
+	if err := num("status", &sm.Status); err != nil {
+		return nil, err
+	}
+	if err := num("ping", &sm.Ping); err != nil {
+		return nil, err
+	}
+	if v, ok := member(m, "updates", true); ok && !isNull(v) {
+		var list []json.RawMessage
+		if json.Unmarshal(v, &list) != nil {
+			return nil, bad("updates is not an array")
+		}
+		for _, e := range list {
+			u, err := parseUpdateJSON(e, true)
+			if err != nil {
+				return nil, err
+			}
+			sm.Updates = append(sm.Updates, u)
+		}
+	}
+	if v, ok := member(m, "expired", true); ok && !isNull(v) {
+		if json.Unmarshal(v, &sm.Expired) != nil {
+			return nil, bad("expired is not an array of strings")
+		}
+		if len(sm.Expired) == 0 {
+			sm.Expired = nil
+		}
+	}
+	return sm, nil
+}
+
+// parseUpdate parses {"channelID":..., "version":..., "data":...} from
+// a decoded member (the oracle's path).
+func parseUpdateJSON(raw json.RawMessage, fold bool) (Update, error) {
+	var u Update
+	m, ok := rawObject(raw)
+	if !ok {
+		return u, errCode(CodeInvalidParams, "update is not an object")
+	}
+	if v, ok := member(m, "channelID", fold); ok && !isNull(v) {
+		if u.ChannelID, ok = rawString(v); !ok {
+			return u, errCode(CodeInvalidParams, "update channelID is not a string")
+		}
+	}
+	if v, ok := member(m, "version", fold); ok && !isNull(v) {
+		if u.Version, ok = rawUint(v); !ok {
+			return u, errCode(CodeInvalidParams, "update version is not a 64-bit unsigned integer")
+		}
+	}
+	if v, ok := member(m, "data", fold); ok && !isNull(v) {
+		if u.Data, ok = rawString(v); !ok {
+			return u, errCode(CodeInvalidParams, "update data is not a string")
+		}
+	}
+	return u, nil
+}
+
+
+// sameServerParse compares ParseServerMessage with the oracle on b.
+func sameServerParse(b []byte) string {
+	got, gerr := ParseServerMessage(b)
+	want, werr := parseServerMessageJSON(b)
+	if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+		return "errors differ: " + errText(gerr) + " vs oracle " + errText(werr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		return "messages differ: " + string(gb) + " vs oracle " + string(wb)
+	}
+	return ""
+}
+
+var serverSeeds = []string{
+	`{}`, ` { } `, `{"messageType":"hello","uaid":"abc","status":200}`,
+	`{"messageType":"HELLO","UAID":"x","Status":200,"env":"prod","ping":60}`,
+	`{"messageType":"register","channelID":"c","status":200,"pushEndpoint":"http://h/u/t","uaid":"u"}`,
+	`{"messageType":"notification","updates":[{"channelID":"a","version":1,"data":""},{"channelID":"b","version":18446744073709551615}]}`,
+	`{"messageType":"notification","updates":[],"expired":["a",null]}`,
+	`{"messageType":"notification","updates":[null]}`, `{"messageType":"notification","updates":{}}`,
+	`{"messageType":"notification","updates":[{"version":-1}]}`, `{"messageType":"notification","expired":[1]}`,
+	`{"messageType":"ping","status":200}`, `{"messageType":"hello","status":-401}`, `{"messageType":"hello","status":2.5}`,
+	`{"messageType":"hello","status":1e3}`, `{"messageType":"hello","status":"200"}`, `{"messageType":"hello","status":99999999999999999999}`,
+	`{"messageType":"x","reason":"duplicate hello","status":401}`, `{"messageType":7}`, `{"status":200}`, `[]`, `nul`,
+	`{"messageType":"hello","uaid":"\u00e9\ud800","channelID":null}`, `{"messagetype":"hello","MessageType":"register"}`,
+}
+
+func TestParseServerMatchesOracle(t *testing.T) {
+	for i, s := range serverSeeds {
+		if diff := sameServerParse([]byte(s)); diff != "" {
+			t.Errorf("%d: %.80q: %s", i, s, diff)
+		}
+	}
+}
+
+// FuzzParseServerDiff: ParseServerMessage accepts and rejects exactly what
+// the encoding/json parser did, with the same message or error.
+func FuzzParseServerDiff(f *testing.F) {
+	for _, s := range append(append([]string{}, diffSeeds...), serverSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if diff := sameServerParse(b); diff != "" {
+			t.Fatalf("%q: %s", b, diff)
 		}
 	})
 }

@@ -364,3 +364,22 @@ func scanUint(v []byte) (uint64, bool) {
 	}
 	return n, true
 }
+
+// scanInt decodes a number span that is an integer fitting in 64 bits,
+// without fraction or exponent (what encoding/json puts into an int64).
+func scanInt(v []byte) (int64, bool) {
+	neg := len(v) > 0 && v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	u, ok := scanUint(v)
+	switch {
+	case !ok:
+		return 0, false
+	case neg && u <= 1<<63:
+		return -int64(u), true // -(1<<63) wraps to itself: MinInt64
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
+}
