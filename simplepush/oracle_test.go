@@ -321,7 +321,6 @@ func parseUpdateJSON(raw json.RawMessage, fold bool) (Update, error) {
 	return u, nil
 }
 
-
 // sameServerParse compares ParseServerMessage with the oracle on b.
 func sameServerParse(b []byte) string {
 	got, gerr := ParseServerMessage(b)
