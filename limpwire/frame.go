@@ -21,8 +21,9 @@ type Frame struct {
 }
 
 // ParseFrame decodes one client message. It fails with ErrMalformedFrame
-// when b is larger than limit (MaxFrameSize when limit <= 0), not a JSON
-// object, or when its token is missing or not a string.
+// when b is larger than limit (MaxFrameSize when limit <= 0) or not a
+// JSON object, and with ErrMalformedToken (the Frame's call_id filled
+// in) when its token is missing or not a string.
 func ParseFrame(b []byte, limit int) (Frame, error) {
 	if limit <= 0 {
 		limit = MaxFrameSize
@@ -47,7 +48,7 @@ func ParseFrame(b []byte, limit int) (Frame, error) {
 	tok, ok := raw["token"]
 	var s string
 	if !ok || json.Unmarshal(tok, &s) != nil {
-		return f, perr(ErrMalformedFrame, "token is missing or not a string")
+		return f, perr(ErrMalformedToken, "token is missing or not a string")
 	}
 	f.Token = []byte(s)
 	return f, nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -154,6 +155,14 @@ func appendJSValue(b []byte, v any) ([]byte, error) {
 			return b, err
 		}
 		return appendJSNumber(b, f), nil
+	case []byte:
+		// Raw bytes are file content: 6.0 sends them as true.
+		return append(b, "true"...), nil
+	case time.Time:
+		// datetime values go out as Python's isoformat() writes them.
+		return appendJSString(b, isoTime(v)), nil
+	case interface{ Hex() string }: // ObjectID
+		return appendJSString(b, v.Hex()), nil
 	case json.RawMessage:
 		var x any
 		if err := json.Unmarshal(v, &x); err != nil {
@@ -210,4 +219,14 @@ func appendJSValue(b []byte, v any) ([]byte, error) {
 		return b, err
 	}
 	return appendJSValue(b, x)
+}
+
+// isoTime formats t in UTC as Python's datetime.isoformat() does for a
+// naive datetime, which is how 6.0 writes dates (session expiry, ...).
+func isoTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()/1000 == 0 {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format("2006-01-02T15:04:05.000000")
 }

@@ -1,0 +1,144 @@
+package limpwire
+
+import (
+	"context"
+	"sync"
+)
+
+// Change is one change of a collection, published by the modules that
+// write it (Server.Publish) and delivered to watch tasks.
+type Change struct {
+	Oper string   // "create", "update" or "delete"
+	IDs  []string // the documents changed
+}
+
+// watchBuffer bounds the changes waiting for one watch task; a task that
+// falls further behind is ended with an error rather than silently
+// missing changes.
+const watchBuffer = 256
+
+type watcher struct {
+	ch       chan Change
+	overflow chan struct{}
+	once     sync.Once
+}
+
+// feed fans changes out to the watch tasks of one server process.
+type feed struct {
+	mu   sync.Mutex
+	subs map[string]map[*watcher]struct{}
+}
+
+func (f *feed) subscribe(coll string) (*watcher, func()) {
+	w := &watcher{ch: make(chan Change, watchBuffer), overflow: make(chan struct{})}
+	f.mu.Lock()
+	if f.subs[coll] == nil {
+		f.subs[coll] = map[*watcher]struct{}{}
+	}
+	f.subs[coll][w] = struct{}{}
+	f.mu.Unlock()
+	return w, func() {
+		f.mu.Lock()
+		delete(f.subs[coll], w)
+		f.mu.Unlock()
+	}
+}
+
+// Publish tells the watch tasks of collection coll on this server about
+// a change. It never blocks.
+func (s *Server) Publish(coll string, ch Change) {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	for w := range s.feed.subs[coll] {
+		select {
+		case w.ch <- ch:
+		default:
+			w.once.Do(func() { close(w.overflow) })
+		}
+	}
+}
+
+// Watch returns a channel of the changes of coll until ctx ends, and a
+// channel closed when the watcher fell more than 256 changes behind.
+func (s *Server) Watch(ctx context.Context, coll string) (<-chan Change, <-chan struct{}) {
+	w, cancel := s.feed.subscribe(coll)
+	context.AfterFunc(ctx, cancel)
+	return w.ch, w.overflow
+}
+
+// watch runs a watch method as a task of its own that lasts until the
+// connection ends or watch/delete names it.
+func (c *conn) watch(r *Request, meth *Method, id string) {
+	ctx, cancel := context.WithCancel(c.watchCtx)
+	c.mu.Lock()
+	if old := c.watches[id]; old != nil {
+		old()
+	}
+	c.watches[id] = cancel
+	c.mu.Unlock()
+	c.watchers.Add(1)
+	go func() {
+		defer c.watchers.Done()
+		defer func() {
+			cancel()
+			c.mu.Lock()
+			delete(c.watches, id)
+			c.mu.Unlock()
+		}()
+		c.send(&Reply{Status: 200, Msg: "Created watch task.", Args: map[string]any{"code": CodeWatchOK, "watch": id, "call_id": id}})
+		err := meth.Watch(ctx, r, func(res *Result) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			args := make(map[string]any, len(res.Args)+2)
+			for k, v := range res.Args {
+				args[k] = v
+			}
+			args["call_id"], args["watch"] = id, id
+			c.send(&Reply{Status: 200, Msg: res.Msg, Args: args})
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			e := errorOf(err)
+			if e == ErrServer {
+				c.logf("limpwire: watch %s/%s: %v", r.Module.Name, r.Method, err)
+			}
+			r := ErrorReply(e, id, true)
+			r.Args["watch"] = id
+			c.send(r)
+		}
+	}()
+}
+
+// deleteWatch is watch/delete: query [{"watch": <id> | "__all"}].
+func (c *conn) deleteWatch(call *Call) {
+	id := call.CallID
+	v, _ := queryAttr(call.Query)("watch")
+	w, _ := v.(string)
+	c.mu.Lock()
+	var ids []any
+	switch cancel := c.watches[w]; {
+	case w == "__all":
+		for k, cancel := range c.watches {
+			cancel()
+			delete(c.watches, k)
+			ids = append(ids, k)
+		}
+	case cancel != nil:
+		cancel()
+		delete(c.watches, w)
+		ids = append(ids, w)
+	}
+	c.mu.Unlock()
+	switch {
+	case w == "__all":
+		if ids == nil {
+			ids = []any{}
+		}
+		c.send(&Reply{Status: 200, Msg: "All watch tasks deleted.", Args: map[string]any{"watch": ids, "call_id": id}})
+	case ids != nil:
+		c.send(&Reply{Status: 200, Msg: "Watch task deleted.", Args: map[string]any{"watch": ids, "call_id": id}})
+	default:
+		c.sendErr(ErrInvalidWatch, id)
+	}
+}
