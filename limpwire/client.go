@@ -55,10 +55,10 @@ type State int
 
 // Connection states.
 const (
-	StateConnecting State = iota // dialing, greeting, verifying
-	StateReady                   // verified, calls can be made
-	StateDisconnected            // dropped; reconnecting when enabled
-	StateClosed                  // Close was called, or no reconnect
+	StateConnecting   State = iota // dialing, greeting, verifying
+	StateReady                     // verified, calls can be made
+	StateDisconnected              // dropped; reconnecting when enabled
+	StateClosed                    // Close was called, or no reconnect
 )
 
 func (s State) String() string {
