@@ -129,7 +129,7 @@ func VerifyResponse(creds Credentials, req Artifacts, serverAuth string, c Respo
 	art := req
 	art.Hash, art.Ext = sa.Hash, sa.Ext
 	var buf [64]byte
-	if !equalMAC(string(macOf(buf[:0], &creds, kindResponse, &art)), sa.MAC) {
+	if !equalMAC(macOf(buf[:0], &creds, kindResponse, &art), sa.MAC) {
 		return ErrBadResponseMAC
 	}
 	if !c.CheckPayload {
@@ -138,7 +138,7 @@ func VerifyResponse(creds Credentials, req Artifacts, serverAuth string, c Respo
 	if sa.Hash == "" {
 		return ErrMissingResponseHash
 	}
-	if !equalMAC(PayloadHash(creds.Algorithm, c.ContentType, c.Payload), sa.Hash) {
+	if !equalMAC(appendPayloadHash(nil, creds.Algorithm, c.ContentType, c.Payload), sa.Hash) {
 		return ErrBadResponseHash
 	}
 	return nil
@@ -173,7 +173,7 @@ func ParseStaleChallenge(creds Credentials, wwwAuthenticate string) (serverTime 
 		return time.Time{}, false, nil
 	}
 	n, good := parseTS(ts)
-	if !good || !equalMAC(timestampMAC(&creds, ts), tsm) {
+	if !good || !equalMAC([]byte(timestampMAC(&creds, ts)), tsm) {
 		return time.Time{}, false, ErrInvalidServerTimestampHash
 	}
 	return time.Unix(n, 0), true, nil

@@ -1,7 +1,10 @@
 package hawk
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -327,5 +330,25 @@ func TestRequestHeaderURL(t *testing.T) {
 	}
 	if _, _, err := NewRequestHeader(Credentials{ID: "a"}, "GET", u, RequestOptions{}); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("no key: %v", err)
+	}
+}
+
+func TestHMACSumMatchesCryptoHMAC(t *testing.T) {
+	for _, kl := range []int{0, 1, 32, 63, 64, 65, 200} {
+		for _, ml := range []int{0, 1, 55, 56, 64, 300, 1024, 1025, 5000} {
+			key, msg := make([]byte, kl), make([]byte, ml)
+			for i := range key {
+				key[i] = byte(i*7 + 1)
+			}
+			for i := range msg {
+				msg[i] = byte(i * 13)
+			}
+			c := Credentials{Key: key}
+			m := hmac.New(sha256.New, key)
+			m.Write(msg)
+			if !bytes.Equal(hmacSum(nil, &c, msg), m.Sum(nil)) {
+				t.Fatalf("key %d msg %d differ", kl, ml)
+			}
+		}
 	}
 }

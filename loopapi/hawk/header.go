@@ -189,7 +189,7 @@ func parseAttributes(s string, keys []string, set func(name, value string)) erro
 			i++
 		}
 		rest = s[i:]
-		if strings.ContainsAny(rest, "\r\n") {
+		if strings.IndexByte(rest, '\n') >= 0 || strings.IndexByte(rest, '\r') >= 0 {
 			return newErr(ErrBadHeader, "Invalid header syntax")
 		}
 	}
@@ -259,7 +259,7 @@ func parseAttributes(s string, keys []string, set func(name, value string)) erro
 // attributeRE is the hawk library's attribute expression; it only runs on
 // malformed input (bounded by MaxHeaderLen; RE2 runs in linear time) to
 // give the message the library would.
-var attributeRE = regexp.MustCompile(`(\w+)="([^"\\]*)"\s*(?:,\s*|$)`)
+var attributeRE = regexp.MustCompile(`(\w+)="([^"\\]*)"[ \t\n\v\f\r]*(?:,[ \t\n\v\f\r]*|$)`)
 
 func regexpParse(rest string, keys []string) error {
 	var errMsg string

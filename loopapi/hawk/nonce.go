@@ -54,14 +54,13 @@ func NewMemoryNonceCache(size int, now func() time.Time) *MemoryNonceCache {
 
 // Add implements NonceCache.
 func (c *MemoryNonceCache) Add(_ context.Context, id, ts, nonce string, ttl time.Duration) (bool, error) {
-	h := sha256.New()
-	h.Write([]byte(id))
-	h.Write([]byte{0})
-	h.Write([]byte(ts))
-	h.Write([]byte{0})
-	h.Write([]byte(nonce))
-	var key [32]byte
-	h.Sum(key[:0])
+	var buf [256]byte
+	b := append(buf[:0], id...)
+	b = append(b, 0)
+	b = append(b, ts...)
+	b = append(b, 0)
+	b = append(b, nonce...)
+	key := sha256.Sum256(b)
 
 	now := c.now().UnixNano()
 	c.mu.Lock()

@@ -211,7 +211,7 @@ func (s *Server) AuthenticateRequest(ctx context.Context, req Request) (*Auth, e
 		TS: h.TS, Nonce: h.Nonce, Hash: h.Hash, Ext: h.Ext, App: h.App, Dlg: h.Dlg,
 	}}
 	var buf [64]byte
-	if !equalMAC(string(macOf(buf[:0], &creds, kindHeader, &a.Artifacts)), h.MAC) {
+	if !equalMAC(macOf(buf[:0], &creds, kindHeader, &a.Artifacts), h.MAC) {
 		return nil, ErrBadMAC
 	}
 	if req.CheckPayload {
@@ -265,7 +265,7 @@ func (a *Auth) VerifyPayload(contentType string, body []byte) error {
 		return ErrMissingPayloadHash
 	}
 	var buf [64]byte
-	if !equalMAC(string(appendPayloadHash(buf[:0], a.Credentials.Algorithm, contentType, body)), a.Artifacts.Hash) {
+	if !equalMAC(appendPayloadHash(buf[:0], a.Credentials.Algorithm, contentType, body), a.Artifacts.Hash) {
 		return ErrBadPayloadHash
 	}
 	return nil
