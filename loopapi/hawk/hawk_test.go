@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -350,5 +351,38 @@ func TestHMACSumMatchesCryptoHMAC(t *testing.T) {
 				t.Fatalf("key %d msg %d differ", kl, ml)
 			}
 		}
+	}
+}
+
+func TestMemoryNonceCacheBoundAndExpiry(t *testing.T) {
+	ctx := context.Background()
+	clk := &testClock{t: time.Unix(1000, 0)}
+	c := NewMemoryNonceCache(100, clk.now)
+	for i := range 1000 {
+		fresh, err := c.Add(ctx, "id", "1", strings.Repeat("n", 1000)+strconv.Itoa(i), time.Minute)
+		if err != nil || !fresh {
+			t.Fatalf("%d: %v %v", i, fresh, err)
+		}
+		if c.Len() > 100 {
+			t.Fatalf("cache grew to %d", c.Len())
+		}
+	}
+	if fresh, _ := c.Add(ctx, "id", "1", strings.Repeat("n", 1000)+"999", time.Minute); fresh {
+		t.Fatal("recent nonce forgotten")
+	}
+	if fresh, _ := c.Add(ctx, "id", "1", strings.Repeat("n", 1000)+"0", time.Minute); !fresh {
+		t.Fatal("the oldest nonce was not evicted when full")
+	}
+	// After the ttl every entry is gone and the same nonce is fresh.
+	clk.t = clk.t.Add(2 * time.Minute)
+	if fresh, _ := c.Add(ctx, "id", "1", strings.Repeat("n", 1000)+"999", time.Minute); !fresh {
+		t.Fatal("expired nonce still refused")
+	}
+	if c.Len() != 1 {
+		t.Fatalf("expired entries kept: %d", c.Len())
+	}
+	// Distinct ids do not collide.
+	if fresh, _ := c.Add(ctx, "other", "1", strings.Repeat("n", 1000)+"999", time.Minute); !fresh {
+		t.Fatal("another id's nonce refused")
 	}
 }
