@@ -21,12 +21,13 @@
 //
 // Store holds users (route and wake-up data) and channels (latest version,
 // registered/live/deleted, TTLs); MemoryStore is the embedded one,
-// RedisStore the durable one shared by several nodes (key layout in
-// store_redis.go), and storetest checks any other. Several Servers share a
+// redisstore.Store (package simplepush/redisstore, so importing this
+// package links no Redis client) the durable one shared by several nodes,
+// and storetest checks any other. Several Servers share a
 // Store and a Bus (Options.Node names each): a PUT on any node reaches the
 // socket through the node the router names, and a newer hello on one node
 // closes the older socket on another. MemoryBus does this inside one
-// process, RedisBus across processes over Redis pub/sub; a PUT answers 200
+// process, redisstore.Bus across processes over Redis pub/sub; a PUT answers 200
 // only when the node holding the socket wrote the update, else the update
 // stays stored and the answer is 202.
 //

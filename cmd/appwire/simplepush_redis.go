@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
 // simplePushRedisTokenKey is where "appwire serve --redis" keeps the
@@ -41,12 +42,12 @@ func simplePushRedis(ctx context.Context, redisURL string, ln net.Listener) (opt
 		rdb.Close()
 		return opts, nil, err
 	}
-	store, err := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{})
+	store, err := redisstore.NewStore(rdb, redisstore.Options{})
 	if err != nil {
 		rdb.Close()
 		return opts, nil, err
 	}
-	bus, err := simplepush.NewRedisBus(rdb, simplepush.RedisBusOptions{})
+	bus, err := redisstore.NewBus(rdb, redisstore.BusOptions{})
 	if err != nil {
 		rdb.Close()
 		return opts, nil, err

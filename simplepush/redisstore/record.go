@@ -1,14 +1,16 @@
-package simplepush
+package redisstore
 
 import (
+	"github.com/appwire/appwire/simplepush"
+
 	"strconv"
 	"strings"
 )
 
 // redisChannel is one decoded "<state>:<version>:<acked>:<exp>" value of
-// a RedisStore channel hash (see RedisStore).
+// a Store channel hash (see Store).
 type redisChannel struct {
-	state          ChannelState
+	state          simplepush.ChannelState
 	version, acked uint64
 	exp            int64 // Unix ms; 0 never
 }
@@ -24,11 +26,11 @@ func parseRedisChannel(rec string) (c redisChannel, ok bool) {
 	}
 	switch st {
 	case "r":
-		c.state = StateRegistered
+		c.state = simplepush.StateRegistered
 	case "l":
-		c.state = StateLive
+		c.state = simplepush.StateLive
 	case "d":
-		c.state = StateDeleted
+		c.state = simplepush.StateDeleted
 	default:
 		return c, false
 	}
@@ -41,4 +43,4 @@ func parseRedisChannel(rec string) (c redisChannel, ok bool) {
 
 func (c redisChannel) dead(now int64) bool { return c.exp != 0 && c.exp <= now }
 
-func (c redisChannel) pending() bool { return c.state == StateLive && c.version > c.acked }
+func (c redisChannel) pending() bool { return c.state == simplepush.StateLive && c.version > c.acked }

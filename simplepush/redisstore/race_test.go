@@ -1,4 +1,4 @@
-package simplepush_test
+package redisstore_test
 
 import (
 	"reflect"
@@ -7,17 +7,18 @@ import (
 
 	"github.com/appwire/appwire/internal/redistest"
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
 // Two stores on one Redis stand for two nodes; the checks below fail if
 // any read-modify-write in the store were not atomic.
 
 // storePair returns two stores of one prefix, each with its own client.
-func storePair(t *testing.T, srv *redistest.Server) (a, b *simplepush.RedisStore) {
+func storePair(t *testing.T, srv *redistest.Server) (a, b *redisstore.Store) {
 	t.Helper()
-	for _, s := range []**simplepush.RedisStore{&a, &b} {
+	for _, s := range []**redisstore.Store{&a, &b} {
 		var err error
-		*s, err = simplepush.NewRedisStore(srv.Client(t), simplepush.RedisStoreOptions{Prefix: t.Name() + ":"})
+		*s, err = redisstore.NewStore(srv.Client(t), redisstore.Options{Prefix: t.Name() + ":"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package simplepush_test
+package redisstore_test
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 
 	"github.com/appwire/appwire/internal/redistest"
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
-func newRedisBus(t *testing.T, rdb redis.UniversalClient, timeout time.Duration) *simplepush.RedisBus {
+func newRedisBus(t *testing.T, rdb redis.UniversalClient, timeout time.Duration) *redisstore.Bus {
 	t.Helper()
-	b, err := simplepush.NewRedisBus(rdb, simplepush.RedisBusOptions{Prefix: t.Name() + ":", Timeout: timeout, Logf: t.Logf})
+	b, err := redisstore.NewBus(rdb, redisstore.BusOptions{Prefix: t.Name() + ":", Timeout: timeout, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestRedisBusClose(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	before := runtime.NumGoroutine()
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	b, _ := simplepush.NewRedisBus(rdb, simplepush.RedisBusOptions{Workers: 4})
+	b, _ := redisstore.NewBus(rdb, redisstore.BusOptions{Workers: 4})
 	if _, err := b.Subscribe("a", func(context.Context, simplepush.BusMessage) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
@@ -176,10 +177,10 @@ func TestRedisBusClose(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Publish(testCtx(t), "a", notify("u")); !errors.Is(err, simplepush.ErrBusClosed) {
+	if _, err := b.Publish(testCtx(t), "a", notify("u")); !errors.Is(err, redisstore.ErrBusClosed) {
 		t.Fatalf("publish after close: %v", err)
 	}
-	if _, err := b.Subscribe("b", func(context.Context, simplepush.BusMessage) bool { return true }); !errors.Is(err, simplepush.ErrBusClosed) {
+	if _, err := b.Subscribe("b", func(context.Context, simplepush.BusMessage) bool { return true }); !errors.Is(err, redisstore.ErrBusClosed) {
 		t.Fatalf("subscribe after close: %v", err)
 	}
 	_ = rdb.Close()

@@ -1,6 +1,8 @@
-package simplepush
+package redisstore
 
 import (
+	"github.com/appwire/appwire/simplepush"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisBus is the Bus between server processes: Redis pub/sub with a
+// Bus is the Bus between server processes: Redis pub/sub with a
 // request/reply on top, so Publish can say whether the node took the
 // message.
 //
@@ -46,7 +48,7 @@ import (
 // loss or a Redis restart (and pings every few seconds to notice one);
 // what was published in between is lost, which the 202 rule above
 // covers.
-type RedisBus struct {
+type Bus struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	timeout time.Duration
@@ -64,9 +66,9 @@ type RedisBus struct {
 	done    sync.WaitGroup // the reply loop
 }
 
-// RedisBusOptions configures NewRedisBus. Every node of one cluster must
+// BusOptions configures NewBus. Every node of one cluster must
 // use the same Prefix.
-type RedisBusOptions struct {
+type BusOptions struct {
 	// Prefix starts every channel name; "" means DefaultRedisPrefix.
 	Prefix string
 	// Timeout bounds Publish's wait for the node's answer and the
@@ -80,7 +82,7 @@ type RedisBusOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// Defaults of RedisBusOptions.
+// Defaults of BusOptions.
 const (
 	DefaultRedisBusTimeout = 3 * time.Second // pushgo's routing rwtimeout
 	DefaultRedisBusWorkers = 16
@@ -90,15 +92,15 @@ const (
 // subscription stops reading (and Redis buffers for it).
 const workerQueue = 64
 
-// ErrBusClosed is returned by a closed RedisBus.
-var ErrBusClosed = errors.New("simplepush: redis bus: closed")
+// ErrBusClosed is returned by a closed Bus.
+var ErrBusClosed = errors.New("simplepush/redisstore: bus closed")
 
-var _ Bus = (*RedisBus)(nil)
+var _ simplepush.Bus = (*Bus)(nil)
 
-// NewRedisBus returns a bus over rdb; it talks to Redis only from the
+// NewBus returns a bus over rdb; it talks to Redis only from the
 // first Publish or Subscribe on. The caller owns rdb; Close the bus
 // before closing rdb.
-func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions) (*RedisBus, error) {
+func NewBus(rdb redis.UniversalClient, opts BusOptions) (*Bus, error) {
 	if rdb == nil {
 		return nil, errors.New("simplepush: redis bus: nil client")
 	}
@@ -113,16 +115,16 @@ func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions) (*RedisBus, er
 	}
 	var id [12]byte
 	_, _ = rand.Read(id[:])
-	return &RedisBus{
+	return &Bus{
 		rdb: rdb, prefix: opts.Prefix, timeout: opts.Timeout, workers: opts.Workers, logf: opts.Logf,
 		reply:   opts.Prefix + "bus:reply:" + hex.EncodeToString(id[:]),
 		waiting: map[uint64]chan bool{}, subs: map[*redisSub]struct{}{}, quit: make(chan struct{}),
 	}, nil
 }
 
-func (b *RedisBus) nodeChannel(node string) string { return b.prefix + "bus:node:" + node }
+func (b *Bus) nodeChannel(node string) string { return b.prefix + "bus:node:" + node }
 
-func (b *RedisBus) log(format string, args ...any) {
+func (b *Bus) log(format string, args ...any) {
 	if b.logf != nil {
 		b.logf(format, args...)
 	}
@@ -130,7 +132,7 @@ func (b *RedisBus) log(format string, args ...any) {
 
 // Publish implements Bus: it reports whether node's handler took m, and
 // waits at most Timeout (or until ctx ends) for the answer.
-func (b *RedisBus) Publish(ctx context.Context, node string, m BusMessage) (bool, error) {
+func (b *Bus) Publish(ctx context.Context, node string, m simplepush.BusMessage) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -176,7 +178,7 @@ func (b *RedisBus) Publish(ctx context.Context, node string, m BusMessage) (bool
 
 // listenReplies subscribes to the reply channel once and starts the loop
 // that hands answers to waiting Publish calls.
-func (b *RedisBus) listenReplies(ctx context.Context) error {
+func (b *Bus) listenReplies(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -214,7 +216,7 @@ func (b *RedisBus) listenReplies(ctx context.Context) error {
 
 // subscribe subscribes a new PubSub to channel and waits for Redis to
 // confirm, so nothing published after it returns is missed.
-func (b *RedisBus) subscribe(ctx context.Context, channel string) (*redis.PubSub, error) {
+func (b *Bus) subscribe(ctx context.Context, channel string) (*redis.PubSub, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	ps := b.rdb.Subscribe(ctx, channel)
@@ -227,7 +229,7 @@ func (b *RedisBus) subscribe(ctx context.Context, channel string) (*redis.PubSub
 
 // Subscribe implements Bus. Two processes must not subscribe the same
 // node name: both would get its messages.
-func (b *RedisBus) Subscribe(node string, h func(ctx context.Context, m BusMessage) bool) (func(), error) {
+func (b *Bus) Subscribe(node string, h func(ctx context.Context, m simplepush.BusMessage) bool) (func(), error) {
 	b.mu.Lock()
 	closed := b.closed
 	b.mu.Unlock()
@@ -257,7 +259,7 @@ func (b *RedisBus) Subscribe(node string, h func(ctx context.Context, m BusMessa
 
 // Close ends every subscription and the reply loop and waits for their
 // goroutines; pending Publish calls report false. The client stays open.
-func (b *RedisBus) Close() error {
+func (b *Bus) Close() error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()

@@ -1,22 +1,24 @@
-package simplepush
+package redisstore
 
 import (
+	"github.com/appwire/appwire/simplepush"
+
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
-// busRequest is what RedisBus publishes on a node's channel:
+// busRequest is what Bus publishes on a node's channel:
 // {"id":N,"reply":"<reply channel>","msg":<BusMessage>}. The node answers
 // "<id>:1" (taken) or "<id>:0" on the reply channel.
 type busRequest struct {
-	ID    uint64     `json:"id"`
-	Reply string     `json:"reply"`
-	Msg   BusMessage `json:"msg"`
+	ID    uint64                `json:"id"`
+	Reply string                `json:"reply"`
+	Msg   simplepush.BusMessage `json:"msg"`
 }
 
-func encodeBusRequest(id uint64, reply string, m BusMessage) (string, error) {
+func encodeBusRequest(id uint64, reply string, m simplepush.BusMessage) (string, error) {
 	b, err := json.Marshal(busRequest{ID: id, Reply: reply, Msg: m})
 	if err != nil {
 		return "", fmt.Errorf("simplepush: redis bus: encode: %w", err)

@@ -1,6 +1,8 @@
-package simplepush
+package redisstore
 
 import (
+	"github.com/appwire/appwire/simplepush"
+
 	"context"
 	"hash/maphash"
 	"strconv"
@@ -9,13 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisSub is one node's subscription on a RedisBus: a reader of the
+// redisSub is one node's subscription on a Bus: a reader of the
 // node's channel and a fixed set of workers that run the handler and
 // publish its answer.
 type redisSub struct {
-	b      *RedisBus
+	b      *Bus
 	ps     *redis.PubSub
-	h      func(context.Context, BusMessage) bool
+	h      func(context.Context, simplepush.BusMessage) bool
 	ctx    context.Context // ends at stop
 	cancel context.CancelFunc
 	seed   maphash.Seed
@@ -24,7 +26,7 @@ type redisSub struct {
 	wg     sync.WaitGroup
 }
 
-func newRedisSub(b *RedisBus, ps *redis.PubSub, h func(context.Context, BusMessage) bool) *redisSub {
+func newRedisSub(b *Bus, ps *redis.PubSub, h func(context.Context, simplepush.BusMessage) bool) *redisSub {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &redisSub{b: b, ps: ps, h: h, ctx: ctx, cancel: cancel, seed: maphash.MakeSeed()}
 	s.queues = make([]chan busRequest, b.workers)

@@ -1,8 +1,8 @@
-package simplepush
+package redisstore
 
 import "github.com/redis/go-redis/v9"
 
-// The Lua scripts of RedisStore: every write that reads before it writes
+// The Lua scripts of Store: every write that reads before it writes
 // runs as one script, so concurrent nodes cannot interleave inside it.
 //
 // Every script gets KEYS[1] (the user hash) and KEYS[2] (the channel

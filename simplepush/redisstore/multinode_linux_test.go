@@ -1,6 +1,7 @@
-package simplepush
+package redisstore_test
 
 import (
+	"github.com/appwire/appwire/simplepush"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -23,7 +24,7 @@ func TestMultiNodeRouting(t *testing.T) {
 	if st := put(t, http.MethodPut, endpointVia(t, ep, a), form, "version=5&data=hi"); st != http.StatusOK {
 		t.Fatalf("PUT on A for a socket on B: %d, want 200", st)
 	}
-	want := []Update{{ChannelID: "5b0ee8b4-8d5c-4b66-9d5a-f3e7f0c7b7a1", Version: 5, Data: "hi"}}
+	want := []simplepush.Update{{ChannelID: "5b0ee8b4-8d5c-4b66-9d5a-f3e7f0c7b7a1", Version: 5, Data: "hi"}}
 	if got := ua.notification(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("B delivered %v, want %v", got, want)
 	}
@@ -43,7 +44,7 @@ func TestMultiNodeMove(t *testing.T) {
 	}
 	awaitState(t, "A to clear the route", func() bool {
 		r, err := cl.store.Route(ctx5(t), uaid)
-		return err == nil && r == Route{}
+		return err == nil && r == simplepush.Route{}
 	})
 	for v, n := range []*nodeProc{a, b} {
 		if st := put(t, http.MethodPut, endpointVia(t, ep, n), form, "version="+strconv.Itoa(v+1)); st != http.StatusAccepted {
@@ -54,7 +55,7 @@ func TestMultiNodeMove(t *testing.T) {
 	if got := ua.hello(uaid, ch); got != uaid {
 		t.Fatalf("B gave uaid %s, want %s", got, uaid)
 	}
-	if got := ua.notification(); !reflect.DeepEqual(got, []Update{{ChannelID: ch, Version: 2}}) {
+	if got := ua.notification(); !reflect.DeepEqual(got, []simplepush.Update{{ChannelID: ch, Version: 2}}) {
 		t.Fatalf("flush on B: %v", got)
 	}
 }
@@ -90,7 +91,7 @@ func TestMultiNodeKill(t *testing.T) {
 	}
 	awaitState(t, "the acks to reach Redis", func() bool {
 		p, err := cl.store.Pending(ctx5(t), uaid, nil)
-		return err == nil && reflect.DeepEqual(p, []Update{{ChannelID: unacked, Version: 12}})
+		return err == nil && reflect.DeepEqual(p, []simplepush.Update{{ChannelID: unacked, Version: 12}})
 	})
 
 	b.kill()
@@ -105,7 +106,7 @@ func TestMultiNodeKill(t *testing.T) {
 				t.Fatalf("socket of a killed node: %v", err)
 			}
 			break
-		} else if m, err := ParseServerMessage(p); err != nil || m.Type != TypeNotification {
+		} else if m, err := simplepush.ParseServerMessage(p); err != nil || m.Type != simplepush.TypeNotification {
 			t.Fatalf("from a killed node: %s", p)
 		}
 	}
@@ -121,11 +122,11 @@ func TestMultiNodeKill(t *testing.T) {
 	if got := ua.hello(uaid, acked, unacked, after, reacked); got != uaid {
 		t.Fatalf("C gave uaid %s, want %s", got, uaid)
 	}
-	want := []Update{{ChannelID: unacked, Version: 12}, {ChannelID: after, Version: 20}, {ChannelID: reacked, Version: 21}}
+	want := []simplepush.Update{{ChannelID: unacked, Version: 12}, {ChannelID: after, Version: 20}, {ChannelID: reacked, Version: 21}}
 	if got := ua.notification(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("flush on C after B's crash: %v, want %v", got, want)
 	}
-	m := ClientMessage{Type: TypeAck, Updates: want, HasUpdates: true}
+	m := simplepush.ClientMessage{Type: simplepush.TypeAck, Updates: want, HasUpdates: true}
 	ua.send(string(m.Append(nil)))
 	// The cluster works on: C now holds the route, a PUT on A reaches it.
 	if st := put(t, http.MethodPut, endpointVia(t, eps[acked], a), form, "version=30"); st != http.StatusOK {
@@ -171,7 +172,7 @@ func TestMultiNodeNewestSocketWins(t *testing.T) {
 	if st := put(t, http.MethodPut, endpointVia(t, ep, a), form, "version=3"); st != http.StatusOK {
 		t.Fatalf("PUT on A after the move: %d, want 200", st)
 	}
-	if got := ua.notification(); !reflect.DeepEqual(got, []Update{{ChannelID: ch, Version: 3}}) {
+	if got := ua.notification(); !reflect.DeepEqual(got, []simplepush.Update{{ChannelID: ch, Version: 3}}) {
 		t.Fatalf("B delivered %v", got)
 	}
 	if r, _ := cl.store.Route(ctx5(t), uaid); r.Node != "b" {

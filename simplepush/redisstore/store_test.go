@@ -1,4 +1,4 @@
-package simplepush_test
+package redisstore_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/appwire/appwire/internal/redistest"
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 	"github.com/appwire/appwire/simplepush/storetest"
 )
 
@@ -35,10 +36,10 @@ func (c *manualClock) Advance(d time.Duration) {
 
 // newRedisStore returns a store in rdb under a prefix of its own (the
 // test name), on a manual clock.
-func newRedisStore(t testing.TB, rdb redis.UniversalClient, ttls simplepush.StoreTTLs) (*simplepush.RedisStore, *manualClock) {
+func newRedisStore(t testing.TB, rdb redis.UniversalClient, ttls simplepush.StoreTTLs) (*redisstore.Store, *manualClock) {
 	t.Helper()
 	clock := newManualClock()
-	s, err := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{
+	s, err := redisstore.NewStore(rdb, redisstore.Options{
 		Prefix: t.Name() + ":", TTLs: ttls, Now: clock.Now,
 	})
 	if err != nil {
@@ -65,10 +66,10 @@ func TestRedisStoreShortTTLs(t *testing.T) {
 }
 
 func TestRedisStoreBadPrefix(t *testing.T) {
-	if _, err := simplepush.NewRedisStore(redis.NewClient(&redis.Options{}), simplepush.RedisStoreOptions{Prefix: "a{b}:"}); err == nil {
+	if _, err := redisstore.NewStore(redis.NewClient(&redis.Options{}), redisstore.Options{Prefix: "a{b}:"}); err == nil {
 		t.Fatal("a prefix with a hash tag was accepted")
 	}
-	if _, err := simplepush.NewRedisStore(nil, simplepush.RedisStoreOptions{}); err == nil {
+	if _, err := redisstore.NewStore(nil, redisstore.Options{}); err == nil {
 		t.Fatal("nil client accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package simplepush_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/appwire/appwire/internal/redistest"
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
 // keysOf lists every key in rdb, sorted.
@@ -30,7 +31,7 @@ func keysOf(t *testing.T, rdb *redis.Client) []string {
 // the longest TTL (a garbage collector only).
 func TestRedisStoreKeyLayout(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client(t)
-	s, err := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{Prefix: "p:"})
+	s, err := redisstore.NewStore(rdb, redisstore.Options{Prefix: "p:"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestRedisStoreKeyLayout(t *testing.T) {
 		}
 	}
 	// A TTL of "never" keeps the keys forever.
-	forever, _ := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{Prefix: "p:", TTLs: simplepush.StoreTTLs{Deleted: -1}})
+	forever, _ := redisstore.NewStore(rdb, redisstore.Options{Prefix: "p:", TTLs: simplepush.StoreTTLs{Deleted: -1}})
 	mustDo(t, forever.Unregister(ctx, u, "c"))
 	for _, k := range want {
 		if ttl, _ := rdb.PTTL(ctx, k).Result(); ttl != -1 {
@@ -81,8 +82,8 @@ func mustDo(t *testing.T, err error) {
 // Redis without seeing or touching each other's users.
 func TestRedisStorePrefixIsolation(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client(t)
-	a, _ := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{Prefix: "a:"})
-	b, _ := simplepush.NewRedisStore(rdb, simplepush.RedisStoreOptions{Prefix: "b:"})
+	a, _ := redisstore.NewStore(rdb, redisstore.Options{Prefix: "a:"})
+	b, _ := redisstore.NewStore(rdb, redisstore.Options{Prefix: "b:"})
 	ctx, u := bg(), simplepush.NewUAID()
 	if _, err := a.Connect(ctx, u, simplepush.Route{Node: "x", ConnectedAt: 1}); err != nil {
 		t.Fatal(err)

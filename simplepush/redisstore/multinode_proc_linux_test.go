@@ -1,4 +1,4 @@
-package simplepush
+package redisstore_test
 
 import (
 	"bufio"
@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 	"net"
 	"net/url"
 	"os"
@@ -58,17 +60,17 @@ func runNode(name, redisAddr, prefix, tokenKey string) error {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
-	store, err := NewRedisStore(rdb, RedisStoreOptions{Prefix: prefix})
+	store, err := redisstore.NewStore(rdb, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, name+": "+format+"\n", args...) }
-	bus, err := NewRedisBus(rdb, RedisBusOptions{Prefix: prefix, Logf: logf})
+	bus, err := redisstore.NewBus(rdb, redisstore.BusOptions{Prefix: prefix, Logf: logf})
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
-	s, err := NewServer(Options{Store: store, Bus: bus, Node: name, TokenKey: key, Logf: logf})
+	s, err := simplepush.NewServer(simplepush.Options{Store: store, Bus: bus, Node: name, TokenKey: key, Logf: logf})
 	if err != nil {
 		return err
 	}
@@ -88,7 +90,7 @@ type redisCluster struct {
 	redis    *redistest.Server
 	prefix   string
 	tokenKey string
-	store    *RedisStore // the test's own view of the shared state
+	store    *redisstore.Store // the test's own view of the shared state
 }
 
 func newCluster(t *testing.T) *redisCluster {
@@ -97,11 +99,11 @@ func newCluster(t *testing.T) *redisCluster {
 	}
 	srv := redistest.Start(t, redistest.Options{})
 	prefix := "mn:"
-	store, err := NewRedisStore(srv.Client(t), RedisStoreOptions{Prefix: prefix})
+	store, err := redisstore.NewStore(srv.Client(t), redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &redisCluster{t: t, redis: srv, prefix: prefix, tokenKey: hex.EncodeToString(NewTokenKey()), store: store}
+	return &redisCluster{t: t, redis: srv, prefix: prefix, tokenKey: hex.EncodeToString(simplepush.NewTokenKey()), store: store}
 }
 
 // nodeProc is one running node process.

@@ -1,7 +1,9 @@
-package simplepush
+package redisstore_test
 
 import (
 	"context"
+	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 	"net"
 	"net/url"
 	"strings"
@@ -13,16 +15,16 @@ import (
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
-// benchRedisStore returns a RedisStore on a fresh redis-server with one
+// benchRedisStore returns a Store on a fresh redis-server with one
 // connected user agent and its registered channels.
-func benchRedisStore(b *testing.B, channels ...string) (*RedisStore, string) {
+func benchRedisStore(b *testing.B, channels ...string) (*redisstore.Store, string) {
 	rdb := redistest.Start(b, redistest.Options{}).Client(b)
-	s, err := NewRedisStore(rdb, RedisStoreOptions{})
+	s, err := redisstore.NewStore(rdb, redisstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, uaid := context.Background(), NewUAID()
-	if _, err := s.Connect(ctx, uaid, Route{Node: "a", ConnectedAt: 1}); err != nil {
+	ctx, uaid := context.Background(), simplepush.NewUAID()
+	if _, err := s.Connect(ctx, uaid, simplepush.Route{Node: "a", ConnectedAt: 1}); err != nil {
 		b.Fatal(err)
 	}
 	for _, ch := range channels {
@@ -64,7 +66,7 @@ func BenchmarkRedisStoreAck(b *testing.B) {
 func BenchmarkRedisStorePending(b *testing.B) {
 	chans := make([]string, 20)
 	for i := range chans {
-		chans[i] = NewChannelID()
+		chans[i] = simplepush.NewChannelID()
 	}
 	s, uaid := benchRedisStore(b, chans...)
 	ctx := context.Background()
@@ -73,7 +75,7 @@ func BenchmarkRedisStorePending(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var dst []Update
+	var dst []simplepush.Update
 	b.ReportAllocs()
 	for b.Loop() {
 		var err error
@@ -85,9 +87,9 @@ func BenchmarkRedisStorePending(b *testing.B) {
 
 // benchRedisNode serves a Server that is node name on rdb until b ends.
 func benchRedisNode(b *testing.B, rdb redis.UniversalClient, name string, key []byte) string {
-	store, _ := NewRedisStore(rdb, RedisStoreOptions{})
-	bus, _ := NewRedisBus(rdb, RedisBusOptions{})
-	s, err := NewServer(Options{Store: store, Bus: bus, Node: name, TokenKey: key, RetransmitInterval: -1})
+	store, _ := redisstore.NewStore(rdb, redisstore.Options{})
+	bus, _ := redisstore.NewBus(rdb, redisstore.BusOptions{})
+	s, err := simplepush.NewServer(simplepush.Options{Store: store, Bus: bus, Node: name, TokenKey: key, RetransmitInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,13 +104,13 @@ func benchRedisNode(b *testing.B, rdb redis.UniversalClient, name string, key []
 	return ln.Addr().String()
 }
 
-// BenchmarkRedisPutAcrossNodes: PUT on node A -> RedisBus -> node B writes
+// BenchmarkRedisPutAcrossNodes: PUT on node A -> Bus -> node B writes
 // the notification to the socket -> 200 on A; then the ack, on B. Two
 // Servers in this process, each with its own Redis client, stand for two
 // processes.
 func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	srv := redistest.Start(b, redistest.Options{})
-	key := NewTokenKey()
+	key := simplepush.NewTokenKey()
 	a := benchRedisNode(b, srv.Client(b), "a", key)
 	nodeB := benchRedisNode(b, srv.Client(b), "b", key)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,10 +122,10 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	defer c.CloseNow()
 	_ = c.WriteText(ctx, []byte(`{"messageType":"hello","uaid":"","channelIDs":[]}`))
 	_, _, _ = c.ReadMessage(ctx, nil)
-	chid := NewChannelID()
+	chid := simplepush.NewChannelID()
 	_ = c.WriteText(ctx, []byte(`{"messageType":"register","channelID":"`+chid+`"}`))
 	_, reg, _ := c.ReadMessage(ctx, nil)
-	m, err := ParseServerMessage(reg)
+	m, err := simplepush.ParseServerMessage(reg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 				break
 			}
 		}
-		ack := ClientMessage{Type: TypeAck, Updates: []Update{{ChannelID: chid, Version: v}}}
+		ack := simplepush.ClientMessage{Type: simplepush.TypeAck, Updates: []simplepush.Update{{ChannelID: chid, Version: v}}}
 		if err := c.WriteText(ctx, ack.Append(buf[:0])); err != nil {
 			b.Fatal(err)
 		}

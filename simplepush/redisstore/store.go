@@ -1,6 +1,8 @@
-package simplepush
+package redisstore
 
 import (
+	"github.com/appwire/appwire/simplepush"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisStore is the Store that several server nodes share, durable
+// Store is the Store that several server nodes share, durable
 // across restarts (as durable as the Redis server is configured to be).
 //
 // # Key layout
@@ -47,34 +49,34 @@ import (
 // Because expiry follows Now rather than Redis's clock, tests move time
 // with an injected clock and nodes need clocks that agree to within a
 // small fraction of the shortest TTL (hours).
-type RedisStore struct {
+type Store struct {
 	rdb     redis.UniversalClient
 	prefix  string
-	ttl     StoreTTLs
+	ttl     simplepush.StoreTTLs
 	now     func() time.Time
 	keep    time.Duration // key lifetime; 0: none
 	scripts redisScripts
 }
 
-// RedisStoreOptions configures NewRedisStore.
-type RedisStoreOptions struct {
+// Options configures NewStore.
+type Options struct {
 	// Prefix starts every key; "" means DefaultRedisPrefix. Stores with
 	// different prefixes share a Redis without seeing each other. It must
 	// not contain '{' or '}' (the hash tag is the uaid).
 	Prefix string
-	TTLs   StoreTTLs
+	TTLs   simplepush.StoreTTLs
 	// Now is the clock for expiry; nil means time.Now.
 	Now func() time.Time
 }
 
-// DefaultRedisPrefix is the key prefix when RedisStoreOptions.Prefix is "".
+// DefaultRedisPrefix is the key prefix when Options.Prefix is "".
 const DefaultRedisPrefix = "sp:"
 
-var _ Store = (*RedisStore)(nil)
+var _ simplepush.Store = (*Store)(nil)
 
-// NewRedisStore returns a store kept in rdb (a *redis.Client, a cluster
+// NewStore returns a store kept in rdb (a *redis.Client, a cluster
 // or a failover client). The caller owns rdb and closes it.
-func NewRedisStore(rdb redis.UniversalClient, opts RedisStoreOptions) (*RedisStore, error) {
+func NewStore(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("simplepush: redis: nil client")
 	}
@@ -92,20 +94,20 @@ func NewRedisStore(rdb redis.UniversalClient, opts RedisStoreOptions) (*RedisSto
 	if min(ttl.Live, ttl.Registered, ttl.Deleted, ttl.User) < 0 {
 		keep = 0 // some record never expires: neither may its key
 	}
-	return &RedisStore{
+	return &Store{
 		rdb: rdb, prefix: opts.Prefix, ttl: ttl, now: opts.Now, keep: keep,
 		scripts: newRedisScripts(),
 	}, nil
 }
 
-func (s *RedisStore) keys(uaid string) []string {
+func (s *Store) keys(uaid string) []string {
 	base := s.prefix + "{" + uaid + "}:"
 	return []string{base + "user", base + "ch"}
 }
 
 // args returns ARGV[1..6] of every script (see redisLuaPrelude) followed
 // by extra.
-func (s *RedisStore) args(extra ...any) []any {
+func (s *Store) args(extra ...any) []any {
 	now := s.now()
 	at := func(ttl time.Duration) int64 {
 		if ttl < 0 {
@@ -120,7 +122,7 @@ func (s *RedisStore) args(extra ...any) []any {
 }
 
 // run runs a script that answers a number.
-func (s *RedisStore) run(ctx context.Context, op string, sc *redis.Script, uaid string, extra ...any) (int64, error) {
+func (s *Store) run(ctx context.Context, op string, sc *redis.Script, uaid string, extra ...any) (int64, error) {
 	n, err := sc.Run(ctx, s.rdb, s.keys(uaid), s.args(extra...)...).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("simplepush: redis: %s: %w", op, err)
@@ -129,37 +131,37 @@ func (s *RedisStore) run(ctx context.Context, op string, sc *redis.Script, uaid 
 }
 
 // Connect implements Store.
-func (s *RedisStore) Connect(ctx context.Context, uaid string, r Route) (Route, error) {
+func (s *Store) Connect(ctx context.Context, uaid string, r simplepush.Route) (simplepush.Route, error) {
 	at := strconv.FormatInt(r.ConnectedAt, 10)
 	res, err := s.scripts.connect.Run(ctx, s.rdb, s.keys(uaid), s.args(r.Node, at)...).StringSlice()
 	if err != nil {
-		return Route{}, fmt.Errorf("simplepush: redis: connect: %w", err)
+		return simplepush.Route{}, fmt.Errorf("simplepush: redis: connect: %w", err)
 	}
 	if len(res) != 2 {
-		return Route{}, fmt.Errorf("simplepush: redis: connect: %d results", len(res))
+		return simplepush.Route{}, fmt.Errorf("simplepush: redis: connect: %d results", len(res))
 	}
 	return parseRoute(res[0], res[1])
 }
 
-func parseRoute(node, at string) (Route, error) {
+func parseRoute(node, at string) (simplepush.Route, error) {
 	if node == "" {
-		return Route{}, nil
+		return simplepush.Route{}, nil
 	}
 	n, err := strconv.ParseInt(at, 10, 64)
 	if err != nil {
-		return Route{}, fmt.Errorf("simplepush: redis: bad connectedAt %q", at)
+		return simplepush.Route{}, fmt.Errorf("simplepush: redis: bad connectedAt %q", at)
 	}
-	return Route{Node: node, ConnectedAt: n}, nil
+	return simplepush.Route{Node: node, ConnectedAt: n}, nil
 }
 
 // Disconnect implements Store.
-func (s *RedisStore) Disconnect(ctx context.Context, uaid string, r Route) error {
+func (s *Store) Disconnect(ctx context.Context, uaid string, r simplepush.Route) error {
 	_, err := s.run(ctx, "disconnect", s.scripts.disconnect, uaid, r.Node, strconv.FormatInt(r.ConnectedAt, 10))
 	return err
 }
 
 // DropUser implements Store.
-func (s *RedisStore) DropUser(ctx context.Context, uaid string) error {
+func (s *Store) DropUser(ctx context.Context, uaid string) error {
 	if err := s.rdb.Del(ctx, s.keys(uaid)...).Err(); err != nil {
 		return fmt.Errorf("simplepush: redis: drop user: %w", err)
 	}
@@ -167,7 +169,7 @@ func (s *RedisStore) DropUser(ctx context.Context, uaid string) error {
 }
 
 // SetWakeup implements Store.
-func (s *RedisStore) SetWakeup(ctx context.Context, uaid string, w *Wakeup) error {
+func (s *Store) SetWakeup(ctx context.Context, uaid string, w *simplepush.Wakeup) error {
 	var js []byte
 	if !w.IsZero() {
 		var err error
@@ -177,40 +179,40 @@ func (s *RedisStore) SetWakeup(ctx context.Context, uaid string, w *Wakeup) erro
 	}
 	n, err := s.run(ctx, "wakeup", s.scripts.setWakeup, uaid, js)
 	if err == nil && n == redisUnknown {
-		return ErrUnknownUAID
+		return simplepush.ErrUnknownUAID
 	}
 	return err
 }
 
 // Register implements Store.
-func (s *RedisStore) Register(ctx context.Context, uaid, chid string) error {
+func (s *Store) Register(ctx context.Context, uaid, chid string) error {
 	n, err := s.run(ctx, "register", s.scripts.register, uaid, chid)
 	if err == nil && n == redisUnknown {
-		return ErrUnknownUAID
+		return simplepush.ErrUnknownUAID
 	}
 	return err
 }
 
 // Unregister implements Store.
-func (s *RedisStore) Unregister(ctx context.Context, uaid, chid string) error {
+func (s *Store) Unregister(ctx context.Context, uaid, chid string) error {
 	_, err := s.run(ctx, "unregister", s.scripts.unregister, uaid, chid)
 	return err
 }
 
 // Update implements Store.
-func (s *RedisStore) Update(ctx context.Context, uaid, chid string, version uint64) (bool, error) {
+func (s *Store) Update(ctx context.Context, uaid, chid string, version uint64) (bool, error) {
 	n, err := s.run(ctx, "update", s.scripts.update, uaid, chid, version20(version))
 	switch {
 	case err != nil:
 		return false, err
 	case n == redisUnknown:
-		return false, ErrUnknownChannel
+		return false, simplepush.ErrUnknownChannel
 	}
 	return n == redisDone, nil
 }
 
 // Ack implements Store.
-func (s *RedisStore) Ack(ctx context.Context, uaid, chid string, version uint64) error {
+func (s *Store) Ack(ctx context.Context, uaid, chid string, version uint64) error {
 	_, err := s.run(ctx, "ack", s.scripts.ack, uaid, chid, version20(version))
 	return err
 }
@@ -226,7 +228,7 @@ func version20(v uint64) string {
 }
 
 // Pending implements Store.
-func (s *RedisStore) Pending(ctx context.Context, uaid string, dst []Update) ([]Update, error) {
+func (s *Store) Pending(ctx context.Context, uaid string, dst []simplepush.Update) ([]simplepush.Update, error) {
 	k := s.keys(uaid)
 	var u *redis.SliceCmd
 	var ch *redis.MapStringStringCmd
@@ -245,15 +247,15 @@ func (s *RedisStore) Pending(ctx context.Context, uaid string, dst []Update) ([]
 	start := len(dst)
 	for chid, rec := range ch.Val() {
 		if c, ok := parseRedisChannel(rec); ok && !c.dead(now) && c.pending() {
-			dst = append(dst, Update{ChannelID: chid, Version: c.version})
+			dst = append(dst, simplepush.Update{ChannelID: chid, Version: c.version})
 		}
 	}
-	slices.SortFunc(dst[start:], func(a, b Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
+	slices.SortFunc(dst[start:], func(a, b simplepush.Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
 	return dst, nil
 }
 
 // user reads the user hash fields; nil values for a missing key.
-func (s *RedisStore) user(ctx context.Context, op, uaid string, fields ...string) ([]any, error) {
+func (s *Store) user(ctx context.Context, op, uaid string, fields ...string) ([]any, error) {
 	v, err := s.rdb.HMGet(ctx, s.keys(uaid)[0], fields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("simplepush: redis: %s: %w", op, err)
@@ -278,7 +280,7 @@ func expiredAt(exp string, now int64) bool {
 }
 
 // UserExists implements Store.
-func (s *RedisStore) UserExists(ctx context.Context, uaid string) (bool, error) {
+func (s *Store) UserExists(ctx context.Context, uaid string) (bool, error) {
 	v, err := s.user(ctx, "user exists", uaid, "node", "exp")
 	if err != nil {
 		return false, err
@@ -287,17 +289,17 @@ func (s *RedisStore) UserExists(ctx context.Context, uaid string) (bool, error) 
 }
 
 // Route implements Store.
-func (s *RedisStore) Route(ctx context.Context, uaid string) (Route, error) {
+func (s *Store) Route(ctx context.Context, uaid string) (simplepush.Route, error) {
 	v, err := s.user(ctx, "route", uaid, "node", "exp", "at")
 	if err != nil || !userAlive(v, s.now().UnixMilli()) {
-		return Route{}, err
+		return simplepush.Route{}, err
 	}
 	at, _ := v[2].(string)
 	return parseRoute(v[0].(string), at)
 }
 
 // Wakeup implements Store.
-func (s *RedisStore) Wakeup(ctx context.Context, uaid string) (*Wakeup, error) {
+func (s *Store) Wakeup(ctx context.Context, uaid string) (*simplepush.Wakeup, error) {
 	v, err := s.user(ctx, "wakeup", uaid, "node", "exp", "wk")
 	if err != nil || !userAlive(v, s.now().UnixMilli()) {
 		return nil, err
@@ -306,7 +308,7 @@ func (s *RedisStore) Wakeup(ctx context.Context, uaid string) (*Wakeup, error) {
 	if js == "" {
 		return nil, nil
 	}
-	w := new(Wakeup)
+	w := new(simplepush.Wakeup)
 	if err := json.Unmarshal([]byte(js), w); err != nil {
 		return nil, fmt.Errorf("simplepush: redis: wakeup: %w", err)
 	}
@@ -314,7 +316,7 @@ func (s *RedisStore) Wakeup(ctx context.Context, uaid string) (*Wakeup, error) {
 }
 
 // Channel implements Store.
-func (s *RedisStore) Channel(ctx context.Context, uaid, chid string) (ChannelState, uint64, error) {
+func (s *Store) Channel(ctx context.Context, uaid, chid string) (simplepush.ChannelState, uint64, error) {
 	k := s.keys(uaid)
 	var u *redis.SliceCmd
 	var rec *redis.StringCmd
@@ -324,15 +326,15 @@ func (s *RedisStore) Channel(ctx context.Context, uaid, chid string) (ChannelSta
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return StateNone, 0, fmt.Errorf("simplepush: redis: channel: %w", err)
+		return simplepush.StateNone, 0, fmt.Errorf("simplepush: redis: channel: %w", err)
 	}
 	now := s.now().UnixMilli()
 	if !userAlive(u.Val(), now) {
-		return StateNone, 0, nil
+		return simplepush.StateNone, 0, nil
 	}
 	c, ok := parseRedisChannel(rec.Val())
 	if !ok || c.dead(now) {
-		return StateNone, 0, nil
+		return simplepush.StateNone, 0, nil
 	}
 	return c.state, c.version, nil
 }
