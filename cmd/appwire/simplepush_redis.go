@@ -19,7 +19,7 @@ import (
 // endpoint token key, so every node (and every restart) opens every
 // endpoint. Whoever can read Redis can read it, as they can read the
 // state itself.
-const simplePushRedisTokenKey = simplepush.DefaultRedisPrefix + "token-key"
+const simplePushRedisTokenKey = redisstore.DefaultPrefix + "token-key"
 
 // simplePushRedis returns the options that make the SimplePush server one
 // node of those sharing redisURL: the Redis store and bus, a node name

@@ -69,7 +69,7 @@ type Bus struct {
 // BusOptions configures NewBus. Every node of one cluster must
 // use the same Prefix.
 type BusOptions struct {
-	// Prefix starts every channel name; "" means DefaultRedisPrefix.
+	// Prefix starts every channel name; "" means DefaultPrefix.
 	Prefix string
 	// Timeout bounds Publish's wait for the node's answer and the
 	// subscription handshakes; zero means DefaultRedisBusTimeout.
@@ -105,7 +105,7 @@ func NewBus(rdb redis.UniversalClient, opts BusOptions) (*Bus, error) {
 		return nil, errors.New("simplepush: redis bus: nil client")
 	}
 	if opts.Prefix == "" {
-		opts.Prefix = DefaultRedisPrefix
+		opts.Prefix = DefaultPrefix
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultRedisBusTimeout

@@ -60,7 +60,7 @@ type Store struct {
 
 // Options configures NewStore.
 type Options struct {
-	// Prefix starts every key; "" means DefaultRedisPrefix. Stores with
+	// Prefix starts every key; "" means DefaultPrefix. Stores with
 	// different prefixes share a Redis without seeing each other. It must
 	// not contain '{' or '}' (the hash tag is the uaid).
 	Prefix string
@@ -69,8 +69,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultRedisPrefix is the key prefix when Options.Prefix is "".
-const DefaultRedisPrefix = "sp:"
+// DefaultPrefix is the key prefix when Options.Prefix is "".
+const DefaultPrefix = "sp:"
 
 var _ simplepush.Store = (*Store)(nil)
 
@@ -81,7 +81,7 @@ func NewStore(rdb redis.UniversalClient, opts Options) (*Store, error) {
 		return nil, errors.New("simplepush: redis: nil client")
 	}
 	if opts.Prefix == "" {
-		opts.Prefix = DefaultRedisPrefix
+		opts.Prefix = DefaultPrefix
 	}
 	if strings.ContainsAny(opts.Prefix, "{}") {
 		return nil, fmt.Errorf("simplepush: redis: prefix %q contains a brace", opts.Prefix)
