@@ -72,7 +72,7 @@ func WriteText(w io.Writer, rep *Report, o TextOptions) error {
 		}
 		if r.Section != section {
 			section = r.Section
-			if title := o.Sections[section]; title != "" {
+			if title := sectionTitle(&r, o.Sections); title != "" {
 				fmt.Fprintf(ew, "\n  %s. %s\n", section, title)
 			} else {
 				fmt.Fprintf(ew, "\n  %s.\n", section)
@@ -92,6 +92,7 @@ func WriteText(w io.Writer, rep *Report, o TextOptions) error {
 				continue
 			}
 			fmt.Fprintf(ew, "\n  %s %s [%s] %s\n", r.Verdict, r.ID, r.Level, r.Title)
+			writeSectionLine(ew, &r)
 			fmt.Fprintf(ew, "    -> %s\n", r.Requirement)
 			if r.Verdict == Error {
 				fmt.Fprintf(ew, "    Error: %s\n", r.Message)
