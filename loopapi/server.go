@@ -368,12 +368,12 @@ func (s *Server) storeCtx() (context.Context, context.CancelFunc) {
 type authLevel int
 
 const (
-	authNone       authLevel = iota
-	authCreate               // POST /registration: none (new session), BrowserID or Hawk
-	authHawk                 // a valid Hawk session
-	authRegistered           // a Hawk session linked to a registered user
-	authOptional             // Hawk or BrowserID if present (POST /calls/{token})
-	authHawkOrBasic          // rooms: Hawk, a Basic participant token, or none
+	authNone        authLevel = iota
+	authCreate                // POST /registration: none (new session), BrowserID or Hawk
+	authHawk                  // a valid Hawk session
+	authRegistered            // a Hawk session linked to a registered user
+	authOptional              // Hawk or BrowserID if present (POST /calls/{token})
+	authHawkOrBasic           // rooms: Hawk, a Basic participant token, or none
 )
 
 type route struct {
