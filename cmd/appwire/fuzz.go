@@ -185,5 +185,4 @@ func fuzzProgress(c *cli, total time.Duration) func(fuzz.Progress) {
 	}
 }
 
-func simplepushFuzzer() *fuzzer { return nil }
 func httpipcFuzzer() *fuzzer    { return nil }

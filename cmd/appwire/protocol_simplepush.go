@@ -11,6 +11,7 @@ import (
 
 	"github.com/appwire/appwire/conformance"
 	spsuite "github.com/appwire/appwire/conformance/simplepush"
+	"github.com/appwire/appwire/fuzz"
 	"github.com/appwire/appwire/internal/wsconn"
 	"github.com/appwire/appwire/simplepush"
 )
@@ -139,4 +140,15 @@ func probeWebSocket(ctx context.Context, target conformance.Target) error {
 	}
 	c.CloseNow()
 	return nil
+}
+
+func simplepushFuzzer() *fuzzer {
+	return &fuzzer{
+		target: "the push server's WebSocket URL, ws://HOST:PORT/",
+		about: "mutated hello, register and ack messages and text that is not JSON to fresh user agents, and abusive PUTs " +
+			"(bad tokens, versions and data, other methods, huge bodies) to a channel's endpoint; checks what pushgo and autopush both do",
+		flags: func(*flag.FlagSet) func(context.Context, string, fuzz.Options) (fuzz.Report, error) {
+			return fuzz.SimplePush
+		},
+	}
 }
