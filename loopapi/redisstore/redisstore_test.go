@@ -86,3 +86,23 @@ func TestKeys(t *testing.T) {
 		t.Errorf("callstate TTL %v, want the call's", ttl)
 	}
 }
+
+// TestNonceAcrossNodes: a Hawk header replayed to another server sharing
+// the Redis is refused.
+func TestNonceAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	rdb := srv.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, _ := redisstore.New(rdb, redisstore.Options{})
+	b, _ := redisstore.New(rdb, redisstore.Options{})
+	if fresh, err := a.Add(ctx, "id", "1", "n", time.Minute); !fresh || err != nil {
+		t.Fatalf("first use: %v %v", fresh, err)
+	}
+	if fresh, err := b.Add(ctx, "id", "1", "n", time.Minute); fresh || err != nil {
+		t.Fatalf("replay on another node: %v %v", fresh, err)
+	}
+	if fresh, _ := b.Add(ctx, "id", "1", "m", time.Minute); !fresh {
+		t.Fatal("another nonce refused")
+	}
+}
