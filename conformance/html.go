@@ -133,6 +133,9 @@ type htmlColumn struct {
 	Started string
 	Elapsed time.Duration
 	Counts  Counts
+	// Problem says why cases are missing: the target could not be
+	// reached, or stopped answering during the run.
+	Problem string
 }
 
 type htmlSection struct {
@@ -182,7 +185,7 @@ func buildIndex(reports []*Report, o HTMLOptions) *htmlIndex {
 		s.Columns = append(s.Columns, &htmlColumn{
 			Anchor: fmt.Sprintf("c%d", i+1), Label: label, Target: rep.Target, Profile: rep.Profile,
 			Strict: rep.Strict, Started: rep.Started.UTC().Format("2006-01-02 15:04:05"),
-			Elapsed: rep.Duration, Counts: c,
+			Elapsed: rep.Duration, Counts: c, Problem: problemOf(rep),
 		})
 		idx.Total.Total += c.Total
 		idx.Total.Passed += c.Passed
@@ -225,6 +228,16 @@ func buildIndex(reports []*Report, o HTMLOptions) *htmlIndex {
 		}
 	}
 	return idx
+}
+
+func problemOf(rep *Report) string {
+	switch {
+	case rep.Unreachable != "":
+		return "target unreachable, no case ran: " + rep.Unreachable
+	case rep.Stopped != nil:
+		return rep.Stopped.String()
+	}
+	return ""
 }
 
 func indexOf(ss []*htmlSuite, s *htmlSuite) int {

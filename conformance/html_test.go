@@ -43,7 +43,9 @@ func gridReports() []*conformance.Report {
 			{ID: "afb/4.2/1", Section: "4.2", Title: "call gets a reply", Level: conformance.Must, Requirement: "a call gets [3,id,reply]", Verdict: conformance.Skip, Message: "not in profile"},
 		}}
 	c := &conformance.Report{Suite: "simplepush", Title: "SimplePush", Target: "ws://127.0.0.1:8080/", Profile: "pushgo",
-		Started: at, Duration: time.Second, Results: []conformance.Result{
+		Started: at, Duration: time.Second,
+		Stopped: &conformance.Stopped{During: "simplepush/3.6/1", After: "simplepush/3.5/2", Reason: "dial: " + hostile, NotRun: []string{"simplepush/7/1"}},
+		Results: []conformance.Result{
 			{ID: "simplepush/3.5/2", Section: "3.5", Title: "older ack keeps newer", Level: conformance.Must, Requirement: "ack clears up to its version", Verdict: conformance.Fail, Expected: []string{"version 30 again"}, Actual: "nothing within 1s"},
 			{ID: "simplepush/3.6/1", Section: "3.6", Title: "ping", Level: conformance.Must, Requirement: "{} answered", Verdict: conformance.Pass},
 		}}
@@ -113,6 +115,9 @@ func TestWriteHTMLPages(t *testing.T) {
 		if !strings.Contains(index, s) {
 			t.Errorf("index lacks section heading %q", s)
 		}
+	}
+	if !strings.Contains(index, "the target stopped answering during simplepush/3.6/1") {
+		t.Error("the index does not say that the simplepush target stopped answering")
 	}
 	if i, j := strings.Index(index, "afb/1.1/2"), strings.Index(index, "afb/1.1/8"); i < 0 || j < i {
 		t.Errorf("afb/1.1/8 (only in the second report) should follow afb/1.1/2")

@@ -25,6 +25,7 @@ type conformFlags struct {
 	profile  string
 	jsonOut  string
 	junitOut string
+	htmlOut  string
 	timeout  time.Duration
 	parallel int
 	verbose  bool
@@ -39,6 +40,7 @@ func (f *conformFlags) common(fs *flag.FlagSet) {
 	fs.StringVar(&f.profile, "profile", "", "upstream dialect (default: the suite's first profile)")
 	fs.StringVar(&f.jsonOut, "json", "", "write a JSON report to `FILE`")
 	fs.StringVar(&f.junitOut, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&f.htmlOut, "html", "", "write an HTML report (index.html and a page per case) into `DIR`")
 	fs.DurationVar(&f.timeout, "timeout", conformance.DefaultTimeout, "timeout of each case")
 	fs.IntVar(&f.parallel, "parallel", 1, "cases run at once")
 	fs.BoolVar(&f.verbose, "v", false, "also print the wire logs of passing cases")
@@ -300,7 +302,7 @@ func (l *liveOutput) result(res conformance.Result) {
 	}
 	if res.Section != l.section {
 		l.section = res.Section
-		if title := l.sections[res.Section]; title != "" {
+		if title := sectionTitle(res, l.sections); title != "" {
 			fmt.Fprintf(l.c.stdout, "\n  %s. %s\n", res.Section, title)
 		} else {
 			fmt.Fprintf(l.c.stdout, "\n  %s.\n", res.Section)
@@ -406,12 +408,23 @@ func (f *conformFlags) finish(c *cli, reports []*conformance.Report, suites []*c
 			return exitProblem
 		}
 	}
+	if f.htmlOut != "" && len(reports) > 0 {
+		if err := conformance.WriteHTML(f.htmlOut, reports, conformance.HTMLOptions{}); err != nil {
+			c.errorf("%v", err)
+			return exitProblem
+		}
+	}
 	return code
 }
 
 func listCases(w io.Writer, s *conformance.Suite, f *conformFlags) {
 	r := conformance.Runner{Only: f.only}
+	section := "\x00"
 	for _, cs := range r.Selected(s) {
+		if sec := cs.Section(); sec != section {
+			listSection(w, cs, s, section != "\x00")
+			section = sec
+		}
 		prof := ""
 		if len(cs.Profiles) > 0 {
 			prof = " [" + strings.Join(cs.Profiles, ",") + "]"

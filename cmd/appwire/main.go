@@ -4,6 +4,7 @@
 //	appwire serve                       start every reference server on loopback
 //	appwire conform PROTOCOL URL        run a conformance suite against any implementation
 //	appwire conform self                run every suite against in-process reference servers
+//	appwire report --html DIR a.json    merge JSON conformance reports into one HTML grid
 //	appwire fuzz PROTOCOL TARGET        fuzz a live peer over the network
 //	appwire afb call URL api/verb JSON  one call to an AGL binder (or a script on stdin)
 //	appwire push, appwire ipc, ...      each protocol's own tools
@@ -57,6 +58,7 @@ func commands() []command {
 	cmds := []command{
 		{"serve", "start every reference server on loopback", cmdServe},
 		{"conform", "run a conformance suite against an implementation", cmdConform},
+		{"report", "merge JSON conformance reports into one HTML report: report --html DIR a.json b.json", cmdReport},
 		{"fuzz", "fuzz a live peer over the network", cmdFuzz},
 		{"load", "load a server on loopback: load simplepush (memory per idle socket, deliveries/s)", cmdLoad},
 	}
