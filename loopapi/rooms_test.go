@@ -17,7 +17,9 @@ func TestRooms(t *testing.T) {
 	srv := loopapitest.Start(t, loopapi.Options{})
 	ctx := testserver.Ctx(t)
 	owner, tok := session(t, srv.URL, map[string]string{loopapi.TopicRooms: sk.URL})
-	post := func(body string) answer { return do(t, srv.URL, raw{method: "POST", path: "/rooms", body: body, token: tok}) }
+	post := func(body string) answer {
+		return do(t, srv.URL, raw{method: "POST", path: "/rooms", body: body, token: tok})
+	}
 	wantErr(t, post(`{"roomName":"x"}`), 400, loopapi.ErrnoMissingParameters, "Missing: roomOwner")
 	wantErr(t, post(`{"roomOwner":"Bob"}`), 400, loopapi.ErrnoMissingParameters, "Missing: roomName")
 	wantErr(t, post(`{"roomOwner":"Bob","roomName":"x","maxSize":6}`), 400, loopapi.ErrnoInvalidParameters, "")

@@ -22,8 +22,8 @@ import (
 // raw is a request sent without the Client, to check exact answers.
 type raw struct {
 	method, path, body string
-	header            map[string]string
-	token             string // sign with this session token
+	header             map[string]string
+	token              string // sign with this session token
 }
 
 type answer struct {
