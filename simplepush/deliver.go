@@ -35,6 +35,37 @@ func (s *Server) flush(c *conn, all bool) bool {
 	return true
 }
 
+// ackPending records acks and sends what the ack leaves pending (newer
+// than what the socket was sent, unless ResendPendingOnAck) with one
+// Store call.
+func (s *Server) ackPending(c *conn, ap AckPender, uaid string, acks []Update) bool {
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	b := getBuf()
+	defer putBuf(b)
+	pending, err := ap.AckPending(ctx, uaid, acks, nil)
+	c.acked(acks)
+	if err != nil {
+		s.logf("simplepush: ack %s: %v", uaid, err)
+		return true
+	}
+	if !s.opts.ResendPendingOnAck {
+		pending = c.unsent(pending)
+	}
+	if len(pending) == 0 {
+		return true
+	}
+	*b = (&ServerMessage{Type: TypeNotification, Updates: pending}).Append((*b)[:0])
+	if c.writeText(*b) != nil {
+		return false
+	}
+	c.markSent(pending...)
+	s.armRetry(c)
+	return true
+}
+
 // unsent filters pending in place down to the updates newer than the
 // version this socket was last sent for their channel. c.dmu is held.
 func (c *conn) unsent(pending []Update) []Update {

@@ -182,6 +182,9 @@ func (s *Server) ack(c *conn, req []byte, m *ClientMessage) bool {
 		return s.fail(c, req, ErrNoParams, true)
 	}
 	uaid := c.user()
+	if ap, ok := s.opts.Store.(AckPender); ok && len(m.Updates) > 0 {
+		return s.ackPending(c, ap, uaid, m.Updates)
+	}
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	for _, u := range m.Updates {

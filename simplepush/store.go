@@ -121,6 +121,14 @@ type Store interface {
 	Channel(ctx context.Context, uaid, chid string) (ChannelState, uint64, error)
 }
 
+// AckPender is a Store that can record a batch of acks and read what is
+// still pending in one call (one round trip for a networked store). The
+// server uses it for every ack when the Store has it; the result must be
+// what Ack for each update followed by Pending would give.
+type AckPender interface {
+	AckPending(ctx context.Context, uaid string, acks []Update, dst []Update) ([]Update, error)
+}
+
 // StoreTTLs are the record lifetimes; zero fields take the spec defaults
 // (pushgo's memcache TTLs), negative ones mean never.
 type StoreTTLs struct {

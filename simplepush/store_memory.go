@@ -282,11 +282,15 @@ func (s *MemoryStore) Ack(ctx context.Context, uaid, chid string, version uint64
 	}
 	defer s.mu.Unlock()
 	if u := s.lookup(uaid, now); u != nil {
-		if c := u.channel(chid, now); c != nil && c.state == StateLive && version >= c.version {
-			c.acked = c.version
-		}
+		u.ack(chid, version, now)
 	}
 	return nil
+}
+
+func (u *memUser) ack(chid string, version uint64, now time.Time) {
+	if c := u.channel(chid, now); c != nil && c.state == StateLive && version >= c.version {
+		c.acked = c.version
+	}
 }
 
 // Pending implements Store.
@@ -296,10 +300,30 @@ func (s *MemoryStore) Pending(ctx context.Context, uaid string, dst []Update) ([
 		return dst, err
 	}
 	defer s.mu.Unlock()
-	u := s.lookup(uaid, now)
-	if u == nil {
-		return dst, nil
+	if u := s.lookup(uaid, now); u != nil {
+		dst = u.pending(dst, now)
 	}
+	return dst, nil
+}
+
+// AckPending implements AckPender: the acks and the read under one lock.
+func (s *MemoryStore) AckPending(ctx context.Context, uaid string, acks []Update, dst []Update) ([]Update, error) {
+	now, err := s.begin(ctx)
+	if err != nil {
+		return dst, err
+	}
+	defer s.mu.Unlock()
+	if u := s.lookup(uaid, now); u != nil {
+		for _, a := range acks {
+			u.ack(a.ChannelID, a.Version, now)
+		}
+		dst = u.pending(dst, now)
+	}
+	return dst, nil
+}
+
+// pending appends the unacked live channels in channel ID order.
+func (u *memUser) pending(dst []Update, now time.Time) []Update {
 	start := len(dst)
 	for chid := range u.channels {
 		if c := u.channel(chid, now); c != nil && c.state == StateLive && c.version > c.acked {
@@ -307,8 +331,10 @@ func (s *MemoryStore) Pending(ctx context.Context, uaid string, dst []Update) ([
 		}
 	}
 	slices.SortFunc(dst[start:], func(a, b Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
-	return dst, nil
+	return dst
 }
+
+var _ AckPender = (*MemoryStore)(nil)
 
 // Channel implements Store.
 func (s *MemoryStore) Channel(ctx context.Context, uaid, chid string) (ChannelState, uint64, error) {

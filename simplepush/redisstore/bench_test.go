@@ -4,7 +4,9 @@ import (
 	"context"
 	"github.com/appwire/appwire/simplepush"
 	"github.com/appwire/appwire/simplepush/redisstore"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -113,9 +115,75 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	key := simplepush.NewTokenKey()
 	a := benchRedisNode(b, srv.Client(b), "a", key)
 	nodeB := benchRedisNode(b, srv.Client(b), "b", key)
+	benchDeliveries(b, a, nodeB)
+}
+
+// BenchmarkRoundTripStores: PUT -> notification -> ack on one node, with
+// the memory store and with the Redis store (AckPending: one round trip
+// per ack), next to a net/http PUT handler that does nothing, in the same
+// run: the ratios to NoopPUT are what to compare.
+func BenchmarkRoundTripStores(b *testing.B) {
+	b.Run("NoopPUT", func(b *testing.B) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, "{}")
+		})}
+		go hs.Serve(ln)
+		defer hs.Close()
+		url := "http://" + ln.Addr().String() + "/update/x"
+		b.ReportAllocs()
+		for b.Loop() {
+			benchPut(b, url, "version=1")
+		}
+	})
+	b.Run("Memory", func(b *testing.B) {
+		s, err := simplepush.NewServer(simplepush.Options{RetransmitInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := benchServe(b, s)
+		benchDeliveries(b, addr, addr)
+	})
+	b.Run("Redis", func(b *testing.B) {
+		srv := redistest.Start(b, redistest.Options{})
+		addr := benchRedisNode(b, srv.Client(b), "a", simplepush.NewTokenKey())
+		benchDeliveries(b, addr, addr)
+	})
+	// The same with AckPending hidden: Ack, then Pending, two round
+	// trips per ack (what the server did before AckPending).
+	b.Run("RedisAckThenPending", func(b *testing.B) {
+		rdb := redistest.Start(b, redistest.Options{}).Client(b)
+		store, _ := redisstore.NewStore(rdb, redisstore.Options{})
+		s, err := simplepush.NewServer(simplepush.Options{Store: struct{ simplepush.Store }{store}, RetransmitInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := benchServe(b, s)
+		benchDeliveries(b, addr, addr)
+	})
+}
+
+// benchServe serves s on a loopback port until b ends.
+func benchServe(b *testing.B, s *simplepush.Server) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
+}
+
+// benchDeliveries connects a user agent to node socket, registers a
+// channel, and measures PUT (entering at node enter) -> notification ->
+// ack, one at a time.
+func benchDeliveries(b *testing.B, enter, socket string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := wsconn.Dial(ctx, "ws://"+nodeB+"/", wsconn.DialOptions{})
+	c, err := wsconn.Dial(ctx, "ws://"+socket+"/", wsconn.DialOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +198,7 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 		b.Fatal(err)
 	}
 	ep, _ := url.Parse(m.PushEndpoint)
-	ep.Host = a // enter at A
+	ep.Host = enter
 	endpoint := ep.String()
 	buf := make([]byte, 0, 512)
 	var v uint64
@@ -138,7 +206,6 @@ func BenchmarkRedisPutAcrossNodes(b *testing.B) {
 	for b.Loop() {
 		v++
 		benchPut(b, endpoint, "version="+uitoa(v)) // fails unless 200
-		// Skip a flush that answered the previous ack.
 		for {
 			_, msg, err := c.ReadMessage(ctx, buf[:0])
 			if err != nil || !strings.Contains(string(msg), `"notification"`) {

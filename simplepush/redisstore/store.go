@@ -240,19 +240,64 @@ func (s *Store) Pending(ctx context.Context, uaid string, dst []simplepush.Updat
 	if err != nil {
 		return dst, fmt.Errorf("simplepush: redis: pending: %w", err)
 	}
+	return s.pendingOf(u.Val(), ch.Val(), dst), nil
+}
+
+// pendingOf appends the pending updates of a user read as HMGET node exp
+// of its user hash and HGETALL of its channel hash.
+func (s *Store) pendingOf(user []any, chans map[string]string, dst []simplepush.Update) []simplepush.Update {
 	now := s.now().UnixMilli()
-	if !userAlive(u.Val(), now) {
-		return dst, nil
+	if !userAlive(user, now) {
+		return dst
 	}
 	start := len(dst)
-	for chid, rec := range ch.Val() {
+	for chid, rec := range chans {
 		if c, ok := parseRedisChannel(rec); ok && !c.dead(now) && c.pending() {
 			dst = append(dst, simplepush.Update{ChannelID: chid, Version: c.version})
 		}
 	}
 	slices.SortFunc(dst[start:], func(a, b simplepush.Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
-	return dst, nil
+	return dst
 }
+
+// AckPending implements simplepush.AckPender: the ack scripts and the
+// pending read go to Redis as one pipeline, one round trip where Ack and
+// Pending take 1+N. After a Redis restart has dropped the cached scripts
+// (NOSCRIPT), it falls back to Ack and Pending, which load them again.
+func (s *Store) AckPending(ctx context.Context, uaid string, acks []simplepush.Update, dst []simplepush.Update) ([]simplepush.Update, error) {
+	k := s.keys(uaid)
+	cmds := make([]*redis.Cmd, 0, len(acks))
+	var u *redis.SliceCmd
+	var ch *redis.MapStringStringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, a := range acks {
+			cmds = append(cmds, s.scripts.ack.EvalSha(ctx, p, k, s.args(a.ChannelID, version20(a.Version))...))
+		}
+		u = p.HMGet(ctx, k[0], "node", "exp")
+		ch = p.HGetAll(ctx, k[1])
+		return nil
+	})
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && redis.HasErrorPrefix(e, "NOSCRIPT") {
+			return s.ackThenPending(ctx, uaid, acks, dst)
+		}
+	}
+	if err != nil {
+		return dst, fmt.Errorf("simplepush: redis: ack pending: %w", err)
+	}
+	return s.pendingOf(u.Val(), ch.Val(), dst), nil
+}
+
+func (s *Store) ackThenPending(ctx context.Context, uaid string, acks []simplepush.Update, dst []simplepush.Update) ([]simplepush.Update, error) {
+	for _, a := range acks {
+		if err := s.Ack(ctx, uaid, a.ChannelID, a.Version); err != nil {
+			return dst, err
+		}
+	}
+	return s.Pending(ctx, uaid, dst)
+}
+
+var _ simplepush.AckPender = (*Store)(nil)
 
 // user reads the user hash fields; nil values for a missing key.
 func (s *Store) user(ctx context.Context, op, uaid string, fields ...string) ([]any, error) {

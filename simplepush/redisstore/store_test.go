@@ -75,3 +75,35 @@ func TestRedisStoreBadPrefix(t *testing.T) {
 }
 
 func bg() context.Context { return context.Background() }
+
+// TestRedisStoreAckPendingAfterScriptFlush: AckPending pipelines EVALSHA;
+// when Redis has lost its scripts (a restart, SCRIPT FLUSH) it still acks
+// and answers, by way of Ack and Pending, which load them again.
+func TestRedisStoreAckPendingAfterScriptFlush(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	s, _ := newRedisStore(t, rdb, simplepush.StoreTTLs{})
+	ctx := context.Background()
+	uaid := simplepush.NewUAID()
+	if _, err := s.Connect(ctx, uaid, simplepush.Route{Node: "a", ConnectedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"a", "b"} {
+		if err := s.Register(ctx, uaid, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, uaid, c, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AckPending(ctx, uaid, []simplepush.Update{{ChannelID: "a", Version: 5}}, nil)
+	if err != nil || len(got) != 1 || got[0] != (simplepush.Update{ChannelID: "b", Version: 5}) {
+		t.Fatalf("AckPending after SCRIPT FLUSH: %v, %v; want b v5 pending", got, err)
+	}
+	got, err = s.AckPending(ctx, uaid, []simplepush.Update{{ChannelID: "b", Version: 5}}, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("second AckPending: %v, %v", got, err)
+	}
+}

@@ -34,7 +34,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	}{
 		{"Users", users}, {"Routes", routes}, {"Wakeup", wakeup}, {"Channels", channels},
 		{"Versions", versions}, {"Ack", ack}, {"Pending", pending}, {"Expiry", expiry},
-		{"Concurrent", concurrent},
+		{"Concurrent", concurrent}, {"AckPending", ackPending},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newFixture(t)) })
 	}
@@ -289,5 +289,43 @@ func concurrent(t *testing.T, f Fixture) {
 	wg.Wait()
 	if _, v := state(t, s, u, "c"); v != 200 {
 		t.Fatalf("highest version %d, want 200", v)
+	}
+}
+
+// ackPending: a store that implements simplepush.AckPender answers as Ack
+// for each update followed by Pending would (checked on the same data in
+// a second user).
+func ackPending(t *testing.T, f Fixture) {
+	ap, ok := f.Store.(simplepush.AckPender)
+	if !ok {
+		t.Skip("the store does not implement simplepush.AckPender")
+	}
+	ctx, s := context.Background(), f.Store
+	users := [2]string{connect(t, s), connect(t, s)}
+	for _, u := range users {
+		for i, c := range []string{"b", "a", "c", "d"} {
+			must(t, s.Register(ctx, u, c))
+			if c != "d" {
+				_, err := s.Update(ctx, u, c, uint64(10+i))
+				must(t, err)
+			}
+		}
+	}
+	acks := []simplepush.Update{{ChannelID: "a", Version: 11}, {ChannelID: "b", Version: 9}, {ChannelID: "d", Version: 1}, {ChannelID: "zz", Version: 1}}
+	got, err := ap.AckPending(ctx, users[0], acks, []simplepush.Update{{ChannelID: "keep"}})
+	must(t, err)
+	for _, a := range acks {
+		must(t, s.Ack(ctx, users[1], a.ChannelID, a.Version))
+	}
+	want, err := s.Pending(ctx, users[1], []simplepush.Update{{ChannelID: "keep"}})
+	must(t, err)
+	if !reflect.DeepEqual(got, want) || len(want) != 3 {
+		t.Fatalf("AckPending gave %v; Ack then Pending gave %v", got, want)
+	}
+	if again, _ := s.Pending(ctx, users[0], nil); !reflect.DeepEqual(again, want[1:]) {
+		t.Fatalf("Pending after AckPending: %v, want %v", again, want[1:])
+	}
+	if got, err := ap.AckPending(ctx, simplepush.NewUAID(), acks, nil); err != nil || len(got) != 0 {
+		t.Fatalf("AckPending of an unknown uaid: %v, %v", got, err)
 	}
 }
