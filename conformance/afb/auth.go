@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
 // Spec §3.1 and §3.5: the initial token and the auth sample binding's
@@ -78,7 +79,7 @@ func authCases() []conformance.Case {
 			t1, _ := connect(ctx, t, u)
 			r := authCall(ctx, t, "check", u, t1)
 			expectAuth(t, r, "check(T1)", "success", "")
-			if !jsonEqual(r.Obj["response"], []byte(`{"isvalid":true}`)) {
+			if !kit.JSONEqual(r.Obj["response"], []byte(`{"isvalid":true}`)) {
 				t.Failf(`response {"isvalid":true}`, "%s", r.brief())
 			}
 			expectAuth(t, authCall(ctx, t, "check", u, ""), "check without a token", "denied", "")
@@ -155,7 +156,7 @@ func authCases() []conformance.Case {
 			}
 			r = authCall(ctx, t, "check", u, token(t))
 			expectAuth(t, r, "check(T) after connect(T)", "success", "")
-			if !jsonEqual(r.Obj["response"], []byte(`{"isvalid":true}`)) {
+			if !kit.JSONEqual(r.Obj["response"], []byte(`{"isvalid":true}`)) {
 				t.Failf(`response {"isvalid":true}`, "%s", r.brief())
 			}
 			expectAuth(t, authCall(ctx, t, "logout", u, token(t)), "logout(T)", "success", "")

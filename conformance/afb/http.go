@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
 // Spec §1.1, §1.2 and §1.5: the HTTP API's URL layout, arguments and
@@ -28,7 +29,7 @@ func ping(ctx context.Context, t *conformance.T, req request) (*response, *reply
 
 // expectArgs fails unless hello/ping saw exactly the arguments want.
 func expectArgs(t *conformance.T, r *reply, want string) {
-	if got := r.args(t); !jsonEqual(got, []byte(want)) {
+	if got := r.args(t); !kit.JSONEqual(got, []byte(want)) {
 		t.Failf("the verb receives the arguments "+want, "it received %s", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/appwire/appwire/afbproto"
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/gobwas/ws"
 )
@@ -50,80 +51,26 @@ func (m mutant) start(t *testing.T) conformance.Target {
 	return target(addr, b.port)
 }
 
-// ---- JSON plumbing for rewriting replies without re-encoding them.
+// ---- JSON plumbing for rewriting replies without re-encoding them
+// (conformancetest's rewriters, shortened).
 
-type member struct {
-	k string
-	v json.RawMessage
-}
+type member = kit.Member
 
-func members(raw []byte) ([]member, bool) {
-	names, err := memberOrder(raw)
-	if err != nil {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.Token()
-	var out []member
-	for range names {
-		k, _ := dec.Token()
-		var v json.RawMessage
-		dec.Decode(&v)
-		out = append(out, member{k.(string), v})
-	}
-	return out, true
-}
-
-func joinMembers(ms []member) []byte {
-	b := []byte{'{'}
-	for i, m := range ms {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		k, _ := json.Marshal(m.k)
-		b = append(append(append(b, k...), ':'), m.v...)
-	}
-	return append(b, '}')
-}
-
-func without(ms []member, k string) []member {
-	var out []member
-	for _, m := range ms {
-		if m.k != k {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func lookup(ms []member, k string) (json.RawMessage, bool) {
-	for _, m := range ms {
-		if m.k == k {
-			return m.v, true
-		}
-	}
-	return nil, false
-}
+var (
+	without = conformancetest.Without
+	lookup  = conformancetest.Lookup
+)
 
 // editRequestObj applies f to the members of the reply's request object.
 func editRequestObj(top []member, f func([]member) []member) []member {
-	for i, m := range top {
-		if m.k == "request" {
-			if rq, ok := members(m.v); ok {
-				top[i].v = joinMembers(f(rq))
-			}
-		}
-	}
-	return top
+	return conformancetest.EditMember(top, "request", f)
 }
 
 // httpReplies rewrites the members of every afb-reply sent over HTTP.
 func httpReplies(f func(r *http.Request, top []member) []member) func(http.Handler) http.Handler {
 	return func(h http.Handler) http.Handler {
 		return conformancetest.RewriteResponses(h, func(r *http.Request, resp *conformancetest.Response) {
-			if top, ok := members(resp.Body); ok {
-				resp.Body = joinMembers(f(r, top))
-			}
+			resp.Body = conformancetest.EditObject(resp.Body, func(top []member) []member { return f(r, top) })
 		})
 	}
 }
@@ -147,52 +94,37 @@ func query(r *http.Request, f func(q url.Values)) {
 	}
 }
 
-func elems(p []byte) ([]json.RawMessage, bool) {
-	var el []json.RawMessage
-	if json.Unmarshal(p, &el) != nil || len(el) == 0 {
-		return nil, false
-	}
-	return el, true
-}
-
-func joinElems(el []json.RawMessage) []byte {
-	return append(append([]byte{'['}, bytes.Join(bytesOf(el), []byte{','})...), ']')
-}
-
-func bytesOf(el []json.RawMessage) [][]byte {
-	out := make([][]byte, len(el))
-	for i, e := range el {
-		out[i] = e
-	}
-	return out
-}
+var (
+	elems     = conformancetest.Elements
+	joinElems = conformancetest.JoinElements
+	one       = conformancetest.One
+)
 
 // frames rewrites the elements of the text frames going one way; f
 // returns the messages to send instead (nil drops the frame).
 func frames(dir conformancetest.Direction, f func(el []json.RawMessage) [][]byte) *conformancetest.FrameProxy {
-	return &conformancetest.FrameProxy{Frame: conformancetest.TextFrames(func(d conformancetest.Direction, p []byte) [][]byte {
-		if d != dir {
-			return [][]byte{p}
+	return perConn(func() func(d conformancetest.Direction, p []byte) [][]byte {
+		return func(d conformancetest.Direction, p []byte) [][]byte {
+			if d != dir {
+				return one(p)
+			}
+			el, ok := elems(p)
+			if !ok {
+				return one(p)
+			}
+			return f(el)
 		}
-		el, ok := elems(p)
-		if !ok {
-			return [][]byte{p}
-		}
-		return f(el)
-	})}
+	})
 }
 
 // perConn is frames with state per connection: mk is called once per
 // connection.
 func perConn(mk func() func(d conformancetest.Direction, p []byte) [][]byte) *conformancetest.FrameProxy {
-	return &conformancetest.FrameProxy{PerConn: func() func(conformancetest.Direction, ws.Frame) []ws.Frame {
-		return conformancetest.TextFrames(mk())
-	}}
+	p := conformancetest.TextProxy(mk)
+	return &p
 }
 
 func code(el []json.RawMessage) string { return string(el[0]) }
-
-func one(b []byte) [][]byte { return [][]byte{b} }
 
 var reqidMember = regexp.MustCompile(`,"reqid":"[^"]*"`)
 
@@ -203,7 +135,7 @@ var reqidMember = regexp.MustCompile(`,"reqid":"[^"]*"`)
 // proxies, per-connection state, another profile).
 var shortMutants = map[string]bool{
 	"any-token-accepted": true, "case-sensitive-names": true, "reply-jtype-first": true,
-	"success-as-4": true, "reply-before-event": true, "final-v6-status-names": true,
+	"success-as-4": true, "uuid-on-every-ws-reply": true, "final-v6-status-names": true,
 	"libafb-response-first": true, "1008-becomes-1000": true,
 }
 
@@ -244,8 +176,8 @@ func afbMutants() []mutant {
 		{name: "unknown-api-is-fail", wrap: httpReplies(func(r *http.Request, top []member) []member {
 			return editRequestObj(top, func(rq []member) []member {
 				for i := range rq {
-					if rq[i].k == "status" && string(rq[i].v) == `"unknown-api"` {
-						rq[i].v = json.RawMessage(`"fail"`)
+					if rq[i].Name == "status" && string(rq[i].Value) == `"unknown-api"` {
+						rq[i].Value = json.RawMessage(`"fail"`)
 					}
 				}
 				return rq
@@ -374,11 +306,11 @@ func afbMutants() []mutant {
 		// §2.1 reply.
 		{name: "reply-jtype-first", wrap: httpReplies(func(r *http.Request, top []member) []member {
 			jt, _ := lookup(top, "jtype")
-			return append([]member{{"jtype", jt}}, without(top, "jtype")...)
+			return append([]member{{Name: "jtype", Value: jt}}, without(top, "jtype")...)
 		})},
 		{name: "null-response-kept", wrap: httpReplies(func(r *http.Request, top []member) []member {
 			if _, ok := lookup(top, "response"); !ok {
-				top = append([]member{{"response", json.RawMessage("null")}}, top...)
+				top = append([]member{{Name: "response", Value: json.RawMessage("null")}}, top...)
 			}
 			return top
 		})},
@@ -388,7 +320,7 @@ func afbMutants() []mutant {
 				if !ok {
 					return rq
 				}
-				return append([]member{rq[0], {"reqid", v}}, without(rq[1:], "reqid")...)
+				return append([]member{rq[0], {Name: "reqid", Value: v}}, without(rq[1:], "reqid")...)
 			})
 		})},
 		// §3.1 initial token.
@@ -424,7 +356,7 @@ func afbMutants() []mutant {
 		})},
 		{name: "token-sent-in-final", profile: ProfileFinal, wrap: httpReplies(func(r *http.Request, top []member) []member {
 			return editRequestObj(top, func(rq []member) []member {
-				return append(rq, member{"token", json.RawMessage(`"0b5d2f43-5a8e-4b8e-9d6e-3f1c2a7b9e10"`)})
+				return append(rq, member{Name: "token", Value: json.RawMessage(`"0b5d2f43-5a8e-4b8e-9d6e-3f1c2a7b9e10"`)})
 			})
 		})},
 		// §3.5 auth.
@@ -546,12 +478,12 @@ func afbMutants() []mutant {
 				if d != conformancetest.ToClient || !ok || (code(el) != "3" && code(el) != "4") {
 					return one(p)
 				}
-				top, _ := members(el[2])
-				el[2] = joinMembers(editRequestObj(top, func(rq []member) []member {
+				top, _ := kit.Members(el[2])
+				el[2] = kit.JoinMembers(editRequestObj(top, func(rq []member) []member {
 					if v, ok := lookup(rq, "uuid"); ok {
 						uuid = v
 					} else if uuid != nil {
-						rq = append(rq, member{"uuid", uuid})
+						rq = append(rq, member{Name: "uuid", Value: uuid})
 					}
 					return rq
 				}))
@@ -574,9 +506,9 @@ func afbMutants() []mutant {
 		// §2.2 and §4.3 events.
 		{name: "event-jtype-first", proxy: frames(conformancetest.ToClient, func(el []json.RawMessage) [][]byte {
 			if code(el) == "5" && len(el) == 3 {
-				ms, _ := members(el[2])
+				ms, _ := kit.Members(el[2])
 				jt, _ := lookup(ms, "jtype")
-				el[2] = joinMembers(append([]member{{"jtype", jt}}, without(ms, "jtype")...))
+				el[2] = kit.JoinMembers(append([]member{{Name: "jtype", Value: jt}}, without(ms, "jtype")...))
 			}
 			return one(joinElems(el))
 		})},
@@ -654,8 +586,8 @@ func afbMutants() []mutant {
 		{name: "final-v6-status-names", profile: ProfileFinal, wrap: httpReplies(func(r *http.Request, top []member) []member {
 			return editRequestObj(top, func(rq []member) []member {
 				for i, m := range rq {
-					if m.k == "status" && (str(m.v) == "invalid-token" || str(m.v) == "insufficient-scope") {
-						rq[i].v = json.RawMessage(`"denied"`)
+					if m.Name == "status" && (str(m.Value) == "invalid-token" || str(m.Value) == "insufficient-scope") {
+						rq[i].Value = json.RawMessage(`"denied"`)
 					}
 				}
 				return rq
@@ -711,7 +643,7 @@ func afbMutants() []mutant {
 		})},
 		{name: "libafb-response-first", profile: ProfileLibafb, wrap: httpReplies(func(r *http.Request, top []member) []member {
 			if v, ok := lookup(top, "response"); ok {
-				return append([]member{{"response", v}}, without(top, "response")...)
+				return append([]member{{Name: "response", Value: v}}, without(top, "response")...)
 			}
 			return top
 		})},
@@ -720,9 +652,9 @@ func afbMutants() []mutant {
 		})},
 		{name: "libafb-event-json-c-order", profile: ProfileLibafb, proxy: frames(conformancetest.ToClient, func(el []json.RawMessage) [][]byte {
 			if code(el) == "5" && len(el) == 3 {
-				ms, _ := members(el[2])
+				ms, _ := kit.Members(el[2])
 				jt, _ := lookup(ms, "jtype")
-				el[2] = joinMembers(append(without(ms, "jtype"), member{"jtype", jt}))
+				el[2] = kit.JoinMembers(append(without(ms, "jtype"), member{Name: "jtype", Value: jt}))
 			}
 			return one(joinElems(el))
 		})},

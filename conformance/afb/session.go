@@ -17,7 +17,7 @@ import (
 // created its session in every profile).
 func sessionOf(ctx context.Context, t *conformance.T, req request) string {
 	resp, _ := ping(ctx, t, req)
-	c := resp.cookie(t)
+	c := sessionCookie(t, resp)
 	if c == nil {
 		t.Failf("Set-Cookie: "+cookieName(t)+"=<uuid> on the request that created the session", "no such cookie")
 	}
@@ -163,7 +163,7 @@ func cookieCases() []conformance.Case {
 		Requirement: "Set-Cookie: x-afb-uuid-<PORT>=<uuid>; Path=<rootapi>; Max-Age=<N>; HttpOnly. Needs the hello sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			resp, _ := ping(ctx, t, request{})
-			c := resp.cookie(t)
+			c := sessionCookie(t, resp)
 			want := "Set-Cookie: " + cookieName(t) + "=<uuid>; Path=" + root(t).Path + "; Max-Age=<N>; HttpOnly"
 			if c == nil || c.Value == "" || c.Path != root(t).Path || c.MaxAge <= 0 || !c.HttpOnly {
 				t.Failf(want, "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
@@ -191,7 +191,7 @@ func cookieCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := sessionOf(ctx, t, request{})
 			resp, _ := ping(ctx, t, request{Header: cookieHeader(t, u)})
-			if c := resp.cookie(t); c == nil || c.Value != u {
+			if c := sessionCookie(t, resp); c == nil || c.Value != u {
 				t.Failf("Set-Cookie: "+cookieName(t)+"="+u+"; ...", "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
 			}
 		},
@@ -203,7 +203,7 @@ func cookieCases() []conformance.Case {
 		Requirement: "libafb adds ; SameSite=Lax; to Set-Cookie: x-afb-uuid-<PORT>=<uuid>; Path=<rootapi>; Max-Age=<N>; HttpOnly. Needs the hello sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			resp, _ := ping(ctx, t, request{})
-			if c := resp.cookie(t); c == nil || c.SameSite != http.SameSiteLaxMode || !c.HttpOnly {
+			if c := sessionCookie(t, resp); c == nil || c.SameSite != http.SameSiteLaxMode || !c.HttpOnly {
 				t.Failf("Set-Cookie: "+cookieName(t)+"=<uuid>; Path=...; Max-Age=<N>; HttpOnly; SameSite=Lax;", "Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
 			}
 		},

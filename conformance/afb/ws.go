@@ -8,26 +8,15 @@ import (
 	"net/url"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
 // Spec §4.1 and §4.2: the WebSocket upgrade and the x-afb-ws-json1 frames.
 
-// expectRefused fails unless dialing u with opts is refused with status.
-func expectRefused(ctx context.Context, t *conformance.T, u string, opts wsconn.DialOptions, status int, why string) {
-	c, err := tryDialWS(ctx, t, u, opts)
-	if err == nil {
-		c.CloseNow()
-		t.Failf("HTTP "+http.StatusText(status)+" ("+why+")", "HTTP 101: the upgrade was accepted")
-	}
-	if got := wsconn.HandshakeStatus(err); got != status {
-		t.Failf("HTTP "+http.StatusText(status)+" ("+why+")", "%s", handshakeText(err))
-	}
-}
-
 // expectProtocol fails unless c negotiated x-afb-ws-json1.
-func expectProtocol(t *conformance.T, c *wsconn.Conn) {
-	if p := c.HandshakeHeader().Get("Sec-WebSocket-Protocol"); p != subprotocol {
+func expectProtocol(t *conformance.T, w *kit.WS) {
+	if p := w.Protocol(); p != subprotocol {
 		t.Failf("101 with Sec-WebSocket-Protocol: "+subprotocol, "Sec-WebSocket-Protocol: %q", p)
 	}
 }
@@ -57,8 +46,8 @@ func upgradeCases() []conformance.Case {
 		Requirement: "Path: exactly the rootapi, with nothing after it. Subprotocol: only x-afb-ws-json1. 101 response headers: Connection: Upgrade, Sec-WebSocket-Accept, Sec-WebSocket-Protocol: x-afb-ws-json1, Upgrade: websocket.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, tokenQuery(t))
-			defer w.close()
-			expectProtocol(t, w.c)
+			defer w.Close()
+			expectProtocol(t, w.WS)
 		},
 	}, {
 		ID:          "afb/4.1/2",
@@ -68,7 +57,7 @@ func upgradeCases() []conformance.Case {
 		Requirement: "V1/V6: the token must be valid, otherwise 401 (empty body).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			needToken(t)
-			opts := wsconn.DialOptions{Protocols: []string{subprotocol}}
+			opts := kit.DialOptions{Protocols: []string{subprotocol}}
 			expectRefused(ctx, t, wsURL(t, nil), opts, http.StatusUnauthorized, "no token")
 			expectRefused(ctx, t, wsURL(t, url.Values{"token": {newID("wrong-")}}), opts, http.StatusUnauthorized, "wrong token")
 		},
@@ -79,7 +68,7 @@ func upgradeCases() []conformance.Case {
 		Requirement: "Path: exactly the rootapi, with nothing after it. /api/ and /api/x → 404.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := wsURL(t, nil) + "/x?" + tokenQuery(t).Encode()
-			expectRefused(ctx, t, u, wsconn.DialOptions{Protocols: []string{subprotocol}}, http.StatusNotFound, "not the API root")
+			expectRefused(ctx, t, u, kit.DialOptions{Protocols: []string{subprotocol}}, http.StatusNotFound, "not the API root")
 		},
 	}, {
 		ID:          "afb/4.1/4",
@@ -87,7 +76,7 @@ func upgradeCases() []conformance.Case {
 		Level:       must,
 		Requirement: "Subprotocol: only x-afb-ws-json1 ... Unknown protocol → 412.",
 		Run: func(ctx context.Context, t *conformance.T) {
-			expectRefused(ctx, t, wsURL(t, tokenQuery(t)), wsconn.DialOptions{Protocols: []string{"x-unknown"}},
+			expectRefused(ctx, t, wsURL(t, tokenQuery(t)), kit.DialOptions{Protocols: []string{"x-unknown"}},
 				http.StatusPreconditionFailed, "unsupported subprotocol")
 		},
 	}, {
@@ -107,11 +96,11 @@ func upgradeCases() []conformance.Case {
 		Level:       compat,
 		Requirement: "If the header is absent, x-afb-ws-json1 is assumed, and the 101 still carries Sec-WebSocket-Protocol: x-afb-ws-json1.",
 		Run: func(ctx context.Context, t *conformance.T) {
-			c, err := tryDialWS(ctx, t, wsURL(t, tokenQuery(t)), wsconn.DialOptions{AllowUnofferedProtocol: true})
+			c, err := kit.TryDial(ctx, t, wsURL(t, tokenQuery(t)), kit.DialOptions{AllowUnofferedProtocol: true})
 			if err != nil {
-				t.Failf("HTTP 101", "%s", handshakeText(err))
+				t.Failf("HTTP 101", "%s", kit.HandshakeText(err))
 			}
-			defer c.CloseNow()
+			defer c.Close()
 			expectProtocol(t, c)
 		},
 	}, {
@@ -120,11 +109,11 @@ func upgradeCases() []conformance.Case {
 		Level:       must,
 		Requirement: "The Sec-WebSocket-Protocol list is split on space, tab and comma, and the first supported entry is taken.",
 		Run: func(ctx context.Context, t *conformance.T) {
-			c, err := tryDialWS(ctx, t, wsURL(t, tokenQuery(t)), wsconn.DialOptions{Protocols: []string{"x-unknown", subprotocol}})
+			c, err := kit.TryDial(ctx, t, wsURL(t, tokenQuery(t)), kit.DialOptions{Protocols: []string{"x-unknown", subprotocol}})
 			if err != nil {
-				t.Failf("HTTP 101", "%s", handshakeText(err))
+				t.Failf("HTTP 101", "%s", kit.HandshakeText(err))
 			}
-			defer c.CloseNow()
+			defer c.Close()
 			expectProtocol(t, c)
 		},
 	}, {
@@ -139,11 +128,11 @@ func upgradeCases() []conformance.Case {
 				qs = append(qs, url.Values{"token": {bad}})
 			}
 			for _, q := range qs {
-				c, err := tryDialWS(ctx, t, wsURL(t, q), wsconn.DialOptions{Protocols: []string{subprotocol}})
+				c, err := kit.TryDial(ctx, t, wsURL(t, q), kit.DialOptions{Protocols: []string{subprotocol}})
 				if err != nil {
-					t.Failf("HTTP 101: no token check at upgrade", "%s", handshakeText(err))
+					t.Failf("HTTP 101: no token check at upgrade", "%s", kit.HandshakeText(err))
 				}
-				c.CloseNow()
+				c.Close()
 			}
 		},
 	}}
@@ -158,7 +147,7 @@ func frameCases() []conformance.Case {
 			Requirement: "Anything malformed, a reply whose ID is unknown, {} or [] → the server closes with 1008 (policy violation) and no reply. Call element count must be 4 or 5.",
 			Run: func(ctx context.Context, t *conformance.T) {
 				w := dialWS(ctx, t, tokenQuery(t))
-				w.send(msg)
+				w.Send(msg)
 				w.expectClose(int(wsconn.StatusPolicyViolation))
 			},
 		}
@@ -170,11 +159,11 @@ func frameCases() []conformance.Case {
 		Requirement: `call C→S [2,"ID","api/verb",ARGS]; reply ok S→C [3,"ID",REPLY]. Needs the hello sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			w, _ := pingWS(ctx, t)
-			defer w.close()
+			defer w.Close()
 			r := w.call("c1", "hello/ping", `{"a":1}`)
 			expectStatus(t, r.reply, "success")
 			expectReply(t, r, 3, 3)
-			if got := r.args(t); !jsonEqual(got, []byte(`{"a":1}`)) {
+			if got := r.args(t); !kit.JSONEqual(got, []byte(`{"a":1}`)) {
 				t.Failf(`the verb receives {"a":1}`, "it received %s", got)
 			}
 		},
@@ -185,7 +174,7 @@ func frameCases() []conformance.Case {
 		Requirement: "reply error S→C [4,\"ID\",REPLY]: [4,...] whenever status ≠ success. Needs the hello sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			w, _ := pingWS(ctx, t)
-			defer w.close()
+			defer w.Close()
 			r := w.call("c2", "hello/pingfail", "null")
 			expectStatus(t, r.reply, "failed")
 			expectReply(t, r, 4, 3)
@@ -197,9 +186,9 @@ func frameCases() []conformance.Case {
 		Requirement: `ID is echoed textually: surrounding quotes are stripped with no unescaping and it is re-wrapped in quotes, so 1 (a number) comes back as "1" and "a\"b" comes back as "a\"b". Needs the hello sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			w, _ := pingWS(ctx, t)
-			defer w.close()
+			defer w.Close()
 			for _, c := range []struct{ sent, want string }{{`7`, `[3,"7",`}, {`"a\"b"`, `[3,"a\"b",`}} {
-				w.send(`[2,` + c.sent + `,"hello/ping",null]`)
+				w.Send(`[2,` + c.sent + `,"hello/ping",null]`)
 				if m := w.readFrame("a reply " + c.want + "...]"); !bytes.HasPrefix(m.Raw, []byte(c.want)) {
 					t.Failf("a reply starting "+c.want, "%.200s", m.Raw)
 				}
@@ -212,11 +201,11 @@ func frameCases() []conformance.Case {
 		Requirement: `ARGS is kept as raw text and parsed lazily. If it is not valid JSON it becomes a JSON string of the raw text (not json → "not json"). Needs the hello sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			w, _ := pingWS(ctx, t)
-			defer w.close()
-			w.send(`[2,"c4","hello/ping",not json]`)
+			defer w.Close()
+			w.Send(`[2,"c4","hello/ping",not json]`)
 			r := w.replyTo("c4")
 			expectStatus(t, r.reply, "success")
-			if got := r.args(t); !jsonEqual(got, []byte(`"not json"`)) {
+			if got := r.args(t); !kit.JSONEqual(got, []byte(`"not json"`)) {
 				t.Failf(`the verb receives "not json"`, "it received %s", got)
 			}
 		},
@@ -228,7 +217,7 @@ func frameCases() []conformance.Case {
 		Requirement: "V1/V6: if absent, the call counts as validated (the connection was authenticated at upgrade). If present, it is checked against the session token for this call only. Needs the auth sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
-			defer w.close()
+			defer w.Close()
 			r := w.call("w1", "auth/connect", "null", newID("wrong-"))
 			skipUnknownAPI(t, r.reply, "auth")
 			if r.Code != 4 || r.Status != "denied" {
@@ -247,7 +236,7 @@ func frameCases() []conformance.Case {
 		Requirement: `V1/V6: [3,"ID",REPLY,"NEWTOKEN"] when the token was refreshed. Needs the auth sample binding.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
-			defer w.close()
+			defer w.Close()
 			r := w.call("r", "auth/connect", "null")
 			skipUnknownAPI(t, r.reply, "auth")
 			expectReply(t, r, 3, 4)
@@ -263,7 +252,7 @@ func frameCases() []conformance.Case {
 		Requirement: "The 4-element reply was removed from the spec on 14 Nov 2019 (AGL-final, libafb). Needs the auth sample binding.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
-			defer w.close()
+			defer w.Close()
 			r := w.call("r", "auth/connect", "null")
 			skipUnknownAPI(t, r.reply, "auth")
 			expectReply(t, r, 3, 3)
@@ -280,7 +269,7 @@ func frameCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := newID("s-")
 			w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {u}})
-			defer w.close()
+			defer w.Close()
 			r := w.call("u1", "hello/ping", "null")
 			skipUnknownAPI(t, r.reply, "hello")
 			if r.get("uuid") != u {
@@ -304,8 +293,8 @@ func frameCases() []conformance.Case {
 			Requirement: "A client-sent event [5,...] is silently ignored by the server. Needs the hello sample binding.",
 			Run: func(ctx context.Context, t *conformance.T) {
 				w, _ := pingWS(ctx, t)
-				defer w.close()
-				w.send(`[5,"x/y",{"event":"x/y","jtype":"afb-event"}]`)
+				defer w.Close()
+				w.Send(`[5,"x/y",{"event":"x/y","jtype":"afb-event"}]`)
 				expectStatus(t, w.call("e1", "hello/ping", "null").reply, "success")
 			},
 		}, {
@@ -317,7 +306,7 @@ func frameCases() []conformance.Case {
 			Run: func(ctx context.Context, t *conformance.T) {
 				bad, status, _ := rejected(t)
 				w := dialWS(ctx, t, url.Values{"token": {token(t)}, "uuid": {newID("s-")}})
-				defer w.close()
+				defer w.Close()
 				steps := []struct {
 					tok, status string // tok "" sends none
 				}{

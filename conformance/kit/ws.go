@@ -132,6 +132,16 @@ func headerNote(h http.Header) string {
 // wrap (raw frames, the negotiated protocol, the 101's headers).
 func (w *WS) Conn() *wsconn.Conn { return w.c }
 
+// WithContext returns w bound to ctx, a context derived from the case's
+// (a shorter wait than the case's timeout): its reads and writes end at
+// ctx. The connection is shared; a read cut short by ctx leaves it
+// unusable.
+func (w *WS) WithContext(ctx context.Context) *WS {
+	c := *w
+	c.ctx = ctx
+	return &c
+}
+
 // Protocol returns the subprotocol the 101 named ("" for none).
 func (w *WS) Protocol() string { return w.c.HandshakeHeader().Get("Sec-WebSocket-Protocol") }
 
@@ -175,9 +185,15 @@ func (w *WS) Next() ([]byte, error) {
 func (w *WS) Read(expect string) []byte {
 	msg, err := w.Next()
 	if err != nil {
-		w.t.Failf(expect, "%s", CloseText(w.ctx, err))
+		w.Failed(expect, err)
 	}
 	return msg
+}
+
+// Failed ends the case with Fail after a read or write ended with err:
+// expect was expected, CloseText(err) is what happened.
+func (w *WS) Failed(expect string, err error) {
+	w.t.Failf(expect, "%s", CloseText(w.ctx, err))
 }
 
 // ReadWithin is Next with a deadline d from now (or the case's, if

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
 // Spec section 4: the app server's PUT to a pushEndpoint.
@@ -62,7 +63,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "Method: PUT. Body: application/x-www-form-urlencoded, version=N. pushgo: 200 {} delivered to a connected socket.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep, "version=41", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 41)
 		},
@@ -82,7 +83,7 @@ func endpointCases() []conformance.Case {
 		Requirement: `Method: PUT (pushgo returns 405 "Method Not Allowed" otherwise).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			for _, m := range []string{http.MethodPost, http.MethodGet} {
 				body := "version=2"
 				if m == http.MethodGet {
@@ -101,7 +102,7 @@ func endpointCases() []conformance.Case {
 		Requirement: `pushgo: 404 "Invalid Token" bad/undecodable token.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, _, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			for _, tok := range []string{"not-a-token", "AAAA", strings.Repeat("Zz9", 40)} {
 				expectPut(ctx, t, withToken(ep, tok), "version=1", "HTTP 404 for token "+tok, 404)
 			}
@@ -113,7 +114,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "Unguessable SimplePush endpoints (encrypted or signed tokens): an altered token is a bad token → 404.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			bad := withToken(ep, flip(token(ep)))
 			expectPut(ctx, t, bad, "version=1", "HTTP 404 (altered token)", 404)
 			u.noUpdate(chid, "no notification through an altered token")
@@ -125,7 +126,7 @@ func endpointCases() []conformance.Case {
 		Requirement: `Non-integer or negative version → pushgo 400 "Invalid Version".`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			for _, v := range []string{"abc", "-5", "1.5"} {
 				expectPut(ctx, t, ep, "version="+url.QueryEscape(v), "HTTP 400 for version "+v, 400)
 			}
@@ -138,7 +139,7 @@ func endpointCases() []conformance.Case {
 		Requirement: `data: optional, max 4096 bytes by default in both; over → pushgo 413 "Data exceeds max length of 4096 bytes".`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep, "version=1&data="+strings.Repeat("x", 4097), "HTTP 413", 413)
 			expectPut(ctx, t, ep, "version=2&data="+strings.Repeat("y", 4096), "HTTP 200 (delivered)", 200)
 			if up := u.waitVersion(chid, 2); up.Data == nil || len(*up.Data) != 4096 {
@@ -152,7 +153,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "Missing Content-Type is treated as form-encoded (test_deliver_version_without_header).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			if r := send(ctx, t, putReq{URL: ep, Body: "version=77", Type: "-"}); r.Status != 200 {
 				t.Failf("HTTP 200 (delivered)", "HTTP %d %.200s", r.Status, r.Body)
 			}
@@ -165,7 +166,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "Missing/empty version → server UTC time in seconds (S2 MAY presume the version to be the current server UTC; both servers do).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			before := time.Now().Unix()
 			expectPut(ctx, t, ep, "", "HTTP 200 (delivered)", 200)
 			after := time.Now().Unix()
@@ -183,7 +184,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "data is delivered on direct delivery.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep, "version=3&data="+url.QueryEscape("héllo wörld&=1"), "HTTP 200 (delivered)", 200)
 			if up := u.waitVersion(chid, 3); up.Data == nil || *up.Data != "héllo wörld&=1" {
 				t.Failf(`"data":"héllo wörld&=1"`, "data %v", up.Data)
@@ -196,7 +197,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "The URL format is server-private; unguessable SimplePush endpoints (encrypted or signed tokens, not uaid.chid in clear).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
+			defer u.Close()
 			a, b := newChID(), newChID()
 			ta, tb := token(u.register(a)), token(u.register(b))
 			for _, tok := range []string{ta, tb} {
@@ -219,7 +220,7 @@ func endpointCases() []conformance.Case {
 		Requirement: `Recommend 404/410 for unknown chid (README lists "closed channel responses for third party servers" as a missing pushgo feature); autopush 410 when the uaid is gone.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			u.unregister(chid)
 			expectPut(ctx, t, ep, "version=1", "HTTP 404 or 410", 404, 410)
 		},
@@ -231,7 +232,7 @@ func endpointCases() []conformance.Case {
 		Requirement: "pushgo also reads query params (TestEndpointContentType).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep+"?version=55", "", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 55)
 		},
@@ -244,12 +245,12 @@ func endpointCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, _, ep := registered(ctx, t)
 			r := expectPut(ctx, t, ep, "version=1", "HTTP 200", 200)
-			if !jsonEqual(r.Body, []byte("{}")) {
+			if !kit.JSONEqual(r.Body, []byte("{}")) {
 				t.Failf("200 with body {}", "body %.200q", r.Body)
 			}
-			u.close()
+			u.Close()
 			r = expectPut(ctx, t, ep, "version=2", "HTTP 202", 202)
-			if !jsonEqual(r.Body, []byte("{}")) {
+			if !kit.JSONEqual(r.Body, []byte("{}")) {
 				t.Failf("202 with body {}", "body %.200q", r.Body)
 			}
 		},

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/appwire/appwire/conformance"
-	"github.com/appwire/appwire/internal/wsconn"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
 // Spec sections 1, 2 and 3.1: the socket, identifiers and hello.
@@ -21,7 +21,7 @@ func transportCases() []conformance.Case {
 		Requirement: "One WebSocket per user agent. Sec-WebSocket-Protocol: push-notification was dropped from the drafts; neither server checks it: accept with or without it.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.close()
+			u.Close()
 		},
 	}, {
 		ID:          "simplepush/1/2",
@@ -29,11 +29,8 @@ func transportCases() []conformance.Case {
 		Level:       should,
 		Requirement: "Accept with or without it; echo it back if the client offers it.",
 		Run: func(ctx context.Context, t *conformance.T) {
-			c, err := tryDial(ctx, t, wsconn.DialOptions{Protocols: []string{"push-notification"}})
-			if err != nil {
-				t.Failf("HTTP 101", "%s", handshakeText(err))
-			}
-			defer c.CloseNow()
+			c := kit.Dial(ctx, t, wsURL(t), kit.DialOptions{Protocols: []string{"push-notification"}}, "HTTP 101")
+			defer c.Close()
 			if p := c.Protocol(); p != "push-notification" {
 				t.Failf("101 with Sec-WebSocket-Protocol: push-notification", "Sec-WebSocket-Protocol: %q", p)
 			}
@@ -49,7 +46,7 @@ func idCases() []conformance.Case {
 		Requirement: "It is required that ChannelIDs and UAIDs be UUIDs. Generate 32 lower-case hex (both servers do; autopush accepts only that form back).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
+			defer u.Close()
 			if len(u.uaid) != 32 || !isUUID(u.uaid) || strings.ToLower(u.uaid) != u.uaid {
 				t.Failf("a uaid of 32 lower-case hex digits", "uaid %q", u.uaid)
 			}
@@ -67,7 +64,7 @@ func idCases() []conformance.Case {
 				if canonical(got) != canonical(id) {
 					t.Failf(fmt.Sprintf("the uaid %s (or its normalised form) kept", id), "uaid %q", got)
 				}
-				u.close()
+				u.Close()
 			}
 		},
 	}, {
@@ -79,13 +76,13 @@ func idCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			first := session(ctx, t)
 			known := first.uaid
-			first.close()
+			first.Close()
 			for _, id := range []string{dashed(known), strings.ToUpper(known)} {
 				u := dial(ctx, t)
 				if got := u.hello(id, nil); canonical(got) == canonical(known) {
 					t.Failf("a new uaid for "+id, "uaid %q", got)
 				}
-				u.close()
+				u.Close()
 			}
 		},
 	}}
@@ -95,8 +92,8 @@ func idCases() []conformance.Case {
 // the reply carries a uaid other than old.
 func expectNewUAID(ctx context.Context, t *conformance.T, uaidJSON, channels, old string) string {
 	u := dial(ctx, t)
-	defer u.close()
-	u.send(fmt.Sprintf(`{"messageType":"hello","uaid":%s,"channelIDs":%s}`, uaidJSON, channels))
+	defer u.Close()
+	u.Send(fmt.Sprintf(`{"messageType":"hello","uaid":%s,"channelIDs":%s}`, uaidJSON, channels))
 	got := u.helloReply()
 	if old != "" && canonical(got) == canonical(old) {
 		t.Failf("200 with a new uaid", "the uaid %q was kept", got)
@@ -112,8 +109,8 @@ func helloCases() []conformance.Case {
 		Requirement: `Server → client (success): {"messageType":"hello","uaid":"<assigned uaid>","status":200}. Rule 1: uaid empty → generate new.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			defer u.close()
-			u.send(`{"messageType":"hello","uaid":"","channelIDs":[]}`)
+			defer u.Close()
+			u.Send(`{"messageType":"hello","uaid":"","channelIDs":[]}`)
 			m := u.reply("hello", `{"messageType":"hello","uaid":"<uaid>","status":200}`)
 			if m.status() != 200 || !isUUID(m.str("uaid")) {
 				t.Failf(`status 200 and a UUID uaid`, "%s", m)
@@ -128,13 +125,13 @@ func helloCases() []conformance.Case {
 			seen := map[string]bool{}
 			for _, hello := range []string{`{"messageType":"hello","channelIDs":[]}`, `{"messageType":"hello","uaid":null,"channelIDs":[]}`} {
 				u := dial(ctx, t)
-				u.send(hello)
+				u.Send(hello)
 				got := canonical(u.helloReply())
 				if seen[got] {
 					t.Failf("a new uaid for each user agent without one", "uaid %s handed out twice", got)
 				}
 				seen[got] = true
-				u.close()
+				u.Close()
 			}
 		},
 	}, {
@@ -159,9 +156,9 @@ func helloCases() []conformance.Case {
 			u := session(ctx, t)
 			chid := newChID()
 			u.register(chid)
-			u.close()
+			u.Close()
 			v := dial(ctx, t)
-			defer v.close()
+			defer v.Close()
 			if got := v.hello(u.uaid, []string{chid}); canonical(got) != canonical(u.uaid) {
 				t.Failf("the uaid "+u.uaid+" kept", "uaid %q", got)
 			}
@@ -175,7 +172,7 @@ func helloCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			id := newUAID()
 			u := dial(ctx, t)
-			defer u.close()
+			defer u.Close()
 			if got := u.hello(id, nil); canonical(got) != id {
 				t.Failf("the uaid "+id+" kept", "uaid %q", got)
 			}
@@ -205,7 +202,7 @@ func helloCases() []conformance.Case {
 				t.Errorf("the %s parameter %q is not a count", ParamMaxChannels, t.Param(ParamMaxChannels))
 			}
 			u := session(ctx, t)
-			u.close()
+			u.Close()
 			ids := make([]string, max+1)
 			for i := range ids {
 				ids[i] = newChID()
@@ -222,12 +219,12 @@ func helloCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, typ := range []string{"HELLO", "Hello"} {
 				u := dial(ctx, t)
-				u.send(fmt.Sprintf(`{"messageType":%q,"uaid":"","channelIDs":[]}`, typ))
+				u.Send(fmt.Sprintf(`{"messageType":%q,"uaid":"","channelIDs":[]}`, typ))
 				m := u.read(`a 200 hello reply`)
 				if !strings.EqualFold(m.typ(), "hello") || m.status() != 200 || m.str("uaid") == "" {
 					t.Failf("a 200 hello reply with a uaid", "%s", m)
 				}
-				u.close()
+				u.Close()
 			}
 		},
 	}, {
@@ -238,7 +235,7 @@ func helloCases() []conformance.Case {
 		Requirement: `pushgo: missing channelIDs → 401 "Missing one or more required command fields" and close (ErrNoParams).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			u.send(`{"messageType":"hello","uaid":""}`)
+			u.Send(`{"messageType":"hello","uaid":""}`)
 			u.expectError("hello", 401, `{"messageType":"hello",...,"status":401,"error":...}`)
 			u.expectClose("the server closes the socket after the error")
 		},
@@ -250,8 +247,8 @@ func helloCases() []conformance.Case {
 		Requirement: "autopush ignores the field.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			defer u.close()
-			u.send(`{"messageType":"hello","uaid":""}`)
+			defer u.Close()
+			u.Send(`{"messageType":"hello","uaid":""}`)
 			u.helloReply()
 		},
 	}, {
@@ -262,7 +259,7 @@ func helloCases() []conformance.Case {
 		Requirement: "pushgo: same uaid or empty uaid → replies 200 again with the current uaid and re-flushes (TestDuplicateHandshake).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
+			defer u.Close()
 			first := u.uaid
 			for _, id := range []string{first, ""} {
 				if got := u.hello(id, nil); canonical(got) != canonical(first) {
@@ -278,7 +275,7 @@ func helloCases() []conformance.Case {
 		Requirement: `pushgo: a different uaid → 503 "Device ID already assigned" (ErrExistingID) and close.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.sendJSON(map[string]any{"messageType": "hello", "uaid": newUAID(), "channelIDs": []string{}})
+			u.SendJSON(map[string]any{"messageType": "hello", "uaid": newUAID(), "channelIDs": []string{}})
 			u.expectError("hello", 503, `{"messageType":"hello",...,"status":503,"error":...}`)
 			u.expectClose("the server closes the socket after the error")
 		},
@@ -290,8 +287,8 @@ func helloCases() []conformance.Case {
 		Requirement: `autopush: any second hello → {"messageType":"hello","reason":"duplicate hello","status":401} (socket stays open, test_hello_dupe).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
-			u.sendJSON(map[string]any{"messageType": "hello", "uaid": u.uaid, "channelIDs": []string{}})
+			defer u.Close()
+			u.SendJSON(map[string]any{"messageType": "hello", "uaid": u.uaid, "channelIDs": []string{}})
 			u.expectError("hello", 401, `{"messageType":"hello","status":401,"reason":"duplicate hello"}`)
 			u.barrier() // the socket is still open
 		},
@@ -303,7 +300,7 @@ func helloCases() []conformance.Case {
 		Requirement: "Non-string uaid (number/bool) → pushgo 401 + close (JSON type error → ErrInvalidParams).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			u.send(`{"messageType":"hello","uaid":12345,"channelIDs":[]}`)
+			u.Send(`{"messageType":"hello","uaid":12345,"channelIDs":[]}`)
 			u.expectError("hello", 401, `{"messageType":"hello",...,"status":401,"error":...}`)
 			u.expectClose("the server closes the socket after the error")
 		},
@@ -316,8 +313,8 @@ func helloCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			id := newUAID()
 			u := dial(ctx, t)
-			defer u.close()
-			u.send(fmt.Sprintf(`{"messageType":"hello","uaiD":%q,"ChannelIDs":[]}`, id))
+			defer u.Close()
+			u.Send(fmt.Sprintf(`{"messageType":"hello","uaiD":%q,"ChannelIDs":[]}`, id))
 			if got := u.helloReply(); canonical(got) != id {
 				t.Failf("200 keeping the uaid "+id, "uaid %q", got)
 			}
@@ -330,7 +327,7 @@ func helloCases() []conformance.Case {
 		Requirement: `The field name must be exactly messageType (a " messageType " key → 401).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			u.send(`{" messageType ":"hello","uaid":"","channelIDs":[]}`)
+			u.Send(`{" messageType ":"hello","uaid":"","channelIDs":[]}`)
 			m := u.read(`{...,"status":401,"error":...}`)
 			if m.status() != 401 {
 				t.Failf(`{...,"status":401,"error":...}`, "%s", m)
@@ -351,7 +348,7 @@ func helloCases() []conformance.Case {
 				{"ack", fmt.Sprintf(`{"messageType":"ack","updates":[{"channelID":%q,"version":1}]}`, chid)},
 			} {
 				u := dial(ctx, t)
-				u.send(c.msg)
+				u.Send(c.msg)
 				m := u.expectError(c.typ, 401, fmt.Sprintf(`{"messageType":%q,...,"status":401,"error":...}`, c.typ))
 				if c.typ != "ack" && m.str("channelID") != chid {
 					t.Failf("the request's channelID echoed", "%s", m)
@@ -373,7 +370,7 @@ func helloCases() []conformance.Case {
 				fmt.Sprintf(`{"messageType":"ack","updates":[{"channelID":%q,"version":1}]}`, chid),
 			} {
 				u := dial(ctx, t)
-				u.send(m)
+				u.Send(m)
 				u.expectClose("the server closes the socket without a reply")
 			}
 		},
@@ -385,8 +382,8 @@ func helloCases() []conformance.Case {
 		Requirement: `pushgo: a ping {} is answered ("Should allow pings from unidentified clients").`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			defer u.close()
-			u.send(`{}`)
+			defer u.Close()
+			u.Send(`{}`)
 			expectPong(u)
 		},
 	}, {
@@ -398,16 +395,16 @@ func helloCases() []conformance.Case {
 			u := session(ctx, t)
 			chid := newChID()
 			ep := u.register(chid)
-			u.close()
+			u.Close()
 			expectPut(ctx, t, ep, "version=7", "HTTP 202 (stored; the user agent is away)", 202)
 			v := dial(ctx, t)
-			defer v.close()
+			defer v.Close()
 			v.hello(u.uaid, []string{chid})
 			if len(v.notes) == 0 {
 				const expect = "a notification right after the hello reply"
 				m, err := v.next()
 				if err != nil {
-					t.Failf(expect, "%s", closeText(ctx, err))
+					v.Failed(expect, err)
 				}
 				if m.typ() != "notification" {
 					t.Failf(expect, "%s", m)
@@ -424,7 +421,7 @@ func helloCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			a := session(ctx, t)
 			b := dial(ctx, t)
-			defer b.close()
+			defer b.Close()
 			if got := b.hello(a.uaid, nil); canonical(got) != canonical(a.uaid) {
 				t.Failf("the uaid "+a.uaid+" kept", "uaid %q", got)
 			}
@@ -439,7 +436,7 @@ func helloCases() []conformance.Case {
 			d := duration(t, ParamHelloTimeout)
 			wctx := fits(ctx, t, d+time.Second)
 			u := dial(ctx, t)
-			u.ctx = wctx
+			u.WS = u.WithContext(wctx)
 			u.expectClose(fmt.Sprintf("the server closes the socket within %v", d+time.Second))
 		},
 	}}

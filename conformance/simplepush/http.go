@@ -2,12 +2,12 @@ package spsuite
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
 // The app-server side: requests to pushEndpoint URLs.
@@ -52,11 +52,7 @@ func withToken(ep, tok string) string {
 }
 
 // response is one endpoint answer, body read (bounded).
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response = kit.Response
 
 // putReq is one request to an endpoint.
 type putReq struct {
@@ -68,51 +64,26 @@ type putReq struct {
 	Type string
 }
 
-// send makes one request on a fresh connection. An unreachable endpoint
-// is an Error; no valid HTTP answer is a Fail.
+// send makes one request on a fresh connection (kit.Do: an unreachable
+// endpoint is an Error, no valid HTTP answer a Fail).
 func send(ctx context.Context, t *conformance.T, r putReq) *response {
 	method := r.Method
 	if method == "" {
 		method = http.MethodPut
 	}
-	u := endpointURL(t, r.URL)
-	var body io.Reader
+	var body []byte
 	if r.Body != "" || method == http.MethodPut {
-		body = strings.NewReader(r.Body)
+		body = []byte(r.Body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, method, u, body)
-	t.Check(err, "building the request")
+	h := http.Header{}
 	switch r.Type {
 	case "":
-		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
 	case "-":
 	default:
-		hr.Header.Set("Content-Type", r.Type)
+		h.Set("Content-Type", r.Type)
 	}
-	d := &dialer{}
-	client := &http.Client{
-		Transport: &http.Transport{DialContext: d.dial, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-	defer client.CloseIdleConnections()
-	t.Sent("%s %s [Content-Type: %s] %.200s", method, u, hr.Header.Get("Content-Type"), r.Body)
-	resp, err := client.Do(hr)
-	if err != nil {
-		if !d.connected {
-			t.Errorf("cannot reach the endpoint: %v", err)
-		}
-		t.Notef("%v", err)
-		t.Failf("an HTTP response from the endpoint", "%v", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxMessage))
-	t.Received("HTTP %d %.200s", resp.StatusCode, b)
-	if err != nil {
-		t.Failf("a complete response body", "reading the body failed: %v", err)
-	}
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return kit.Do(ctx, t, kit.Request{Method: method, URL: endpointURL(t, r.URL), Header: h, Body: body, MaxBody: maxMessage})
 }
 
 // put PUTs a form body to ep and returns the status.
@@ -123,11 +94,6 @@ func put(ctx context.Context, t *conformance.T, ep, body string) int {
 // expectPut PUTs body and fails unless the status is one of want.
 func expectPut(ctx context.Context, t *conformance.T, ep, body, expect string, want ...int) *response {
 	r := send(ctx, t, putReq{URL: ep, Body: body})
-	for _, w := range want {
-		if r.Status == w {
-			return r
-		}
-	}
-	t.Failf(expect, "HTTP %d %.200s", r.Status, r.Body)
-	return nil
+	r.ExpectStatus(t, expect, want...)
+	return r
 }

@@ -384,9 +384,8 @@ func spMutants() []mutant {
 					return s.Unregister(bg(), uaid, chid)
 				}}
 		}),
-		store("unregister-keeps-channel", ProfilePushgo, func(s simplepush.Store) simplepush.Store {
-			return &storeWrap{Store: s, unregister: func(simplepush.Store, string, string) error { return nil }}
-		}),
+		store("unregister-keeps-channel", ProfilePushgo, keepChannel),
+		store("unregister-keeps-channel-autopush", ProfileAutopush, keepChannel),
 		// §3.4, §3.5
 		frames("version-as-string", ProfilePushgo, onType(toClient, "notification", func(m obj) [][]byte {
 			var ups []obj
@@ -410,7 +409,7 @@ func spMutants() []mutant {
 		store("ack-ignored", ProfilePushgo, func(s simplepush.Store) simplepush.Store {
 			return &storeWrap{Store: s, ack: func(simplepush.Store, string, string, uint64) error { return nil }}
 		}),
-		store("ack-clears-any-version", ProfilePushgo, func(s simplepush.Store) simplepush.Store {
+		store("ack-clears-any-version", ProfileAutopush, func(s simplepush.Store) simplepush.Store {
 			return &storeWrap{Store: s, ack: func(s simplepush.Store, uaid, chid string, _ uint64) error {
 				return s.Ack(bg(), uaid, chid, ^uint64(0))
 			}}
@@ -512,7 +511,7 @@ func spMutants() []mutant {
 			}
 		})),
 		// §5
-		store("last-write-wins", ProfilePushgo, func(s simplepush.Store) simplepush.Store {
+		store("last-write-wins", ProfileAutopush, func(s simplepush.Store) simplepush.Store {
 			var mu sync.Mutex
 			last := map[string]uint64{}
 			return &storeWrap{Store: s,
@@ -576,6 +575,11 @@ func spMutants() []mutant {
 		}
 	}
 	return ms
+}
+
+// keepChannel is a store whose unregister does nothing.
+func keepChannel(s simplepush.Store) simplepush.Store {
+	return &storeWrap{Store: s, unregister: func(simplepush.Store, string, string) error { return nil }}
 }
 
 // echoUAID answers hello with the uaid the client sent, whatever it was.

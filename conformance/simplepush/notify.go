@@ -22,7 +22,7 @@ func registered(ctx context.Context, t *conformance.T) (*ua, string, string) {
 // channel and its endpoint.
 func away(ctx context.Context, t *conformance.T) (string, string, string) {
 	u, chid, ep := registered(ctx, t)
-	u.close()
+	u.Close()
 	return u.uaid, chid, ep
 }
 
@@ -57,7 +57,7 @@ func notificationCases() []conformance.Case {
 		Requirement: "updates: list of {channelID, version}; version is a JSON number. Direct delivery sends one update per message.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep, "version=12", "HTTP 200 (delivered)", 200)
 			up, m := u.wait(chid, "a notification for "+chid)
 			if v, ok := up.ver(); !ok || v != 12 {
@@ -76,11 +76,11 @@ func notificationCases() []conformance.Case {
 			u := session(ctx, t)
 			a, b := newChID(), newChID()
 			epA, epB := u.register(a), u.register(b)
-			u.close()
+			u.Close()
 			expectPut(ctx, t, epA, "version=1", "HTTP 202 (stored)", 202)
 			expectPut(ctx, t, epB, "version=2", "HTTP 202 (stored)", 202)
 			v := rehello(ctx, t, u.uaid, a, b)
-			defer v.close()
+			defer v.Close()
 			_, m := v.wait(a, "a notification for "+a)
 			if count([]*msg{m}, b) != 1 {
 				t.Failf("one notification carrying both channels", "%s", m)
@@ -101,35 +101,37 @@ func ackCases() []conformance.Case {
 			u.waitVersion(chid, 6)
 			u.ack(chid, 6)
 			u.noUpdate(chid, "no resend after the ack")
-			u.close()
+			u.Close()
 			v := rehello(ctx, t, u.uaid, chid)
-			defer v.close()
+			defer v.Close()
 			v.noUpdate(chid, "no resend of an acked update after hello")
 		},
 	}, {
 		ID:          "simplepush/3.5/2",
 		Title:       "an ack of an older version does not clear a newer pending one",
 		Level:       must,
-		Requirement: "Recommend autopush semantics: drop the stored record only if ack version ≥ sent version (an ack of an older version must not clear a newer pending one).",
+		Profiles:    autopushOnly,
+		Requirement: "autopush drops the stored record only if the ack's version is the one sent or newer (conditional delete): an ack of an older version does not clear a newer pending one. pushgo's ack drops the record whatever the version, so this is autopush's rule (and the one recommended), not pushgo's.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
 			expectPut(ctx, t, ep, "version=20", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 20)
 			u.ack(chid, 19)
 			u.barrier()
-			u.close()
+			u.Close()
 			v := rehello(ctx, t, u.uaid, chid)
-			defer v.close()
+			defer v.Close()
 			v.waitVersion(chid, 20)
 		},
 	}, {
 		ID:          "simplepush/3.5/3",
-		Title:       "after an ack the server sends what is still pending",
+		Title:       "after an ack the server sends again what is still pending, updates already sent on this socket included",
 		Level:       compat,
-		Requirement: "pushgo then re-flushes anything still pending; autopush calls check_missed_notifications.",
+		Profiles:    pushgoOnly,
+		Requirement: "pushgo keeps every update as a live record until acked and re-flushes all of them after each ack. autopush's check_missed_notifications after an ack reads only stored updates, and a directly delivered one is stored only when the socket closes, so autopush does not re-send it: this is pushgo's behaviour.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
+			defer u.Close()
 			a, b := newChID(), newChID()
 			epA, epB := u.register(a), u.register(b)
 			expectPut(ctx, t, epA, "version=1", "HTTP 200 (delivered)", 200)
@@ -150,7 +152,7 @@ func ackCases() []conformance.Case {
 		Requirement: "No reply from the server.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			expectPut(ctx, t, ep, "version=2", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 2)
 			u.ack(chid, 2)
@@ -166,7 +168,7 @@ func ackCases() []conformance.Case {
 		Requirement: "pushgo: empty/missing updates and expired → 401 + close (ErrNoParams).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.send(`{"messageType":"ack"}`)
+			u.Send(`{"messageType":"ack"}`)
 			u.expectError("ack", 401, `{"messageType":"ack","status":401,"error":...}`)
 			u.expectClose("the server closes the socket after the error")
 		},
@@ -178,9 +180,9 @@ func ackCases() []conformance.Case {
 		Requirement: "autopush: malformed/missing updates silently ignored (test_ack_with_bad_input).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
-			u.send(`{"messageType":"ack"}`)
-			u.send(`{"messageType":"ack","updates":[]}`)
+			defer u.Close()
+			u.Send(`{"messageType":"ack"}`)
+			u.Send(`{"messageType":"ack","updates":[]}`)
 			if other := u.barrier(); len(other) > 0 {
 				t.Failf("no reply to a malformed ack", "%s", other[0])
 			}
@@ -192,8 +194,8 @@ func ackCases() []conformance.Case {
 		Requirement: "pushgo also accepts {\"messageType\":\"purge\"} as a no-op (the pushgo client sends it on close). Accept it.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
-			u.send(`{"messageType":"purge"}`)
+			defer u.Close()
+			u.Send(`{"messageType":"purge"}`)
 			if other := u.barrier(); len(other) > 0 {
 				t.Failf("no reply to purge", "%s", other[0])
 			}
@@ -206,13 +208,14 @@ func versionCases() []conformance.Case {
 		ID:          "simplepush/5/1",
 		Title:       "PUT version 30 then 29 while away: the flush carries 30",
 		Level:       must,
-		Requirement: "Only the latest version per channel is kept. Recommend: store max(version); still return 200/202.",
+		Profiles:    autopushOnly,
+		Requirement: "Only the latest version per channel is kept; upstreams disagree on what latest means. autopush stores a version only if it is newer than the stored one (conditional put) and answers 202 either way; pushgo stores the last write. Recommended, and autopush's rule: store max(version); still return 200/202.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			uaid, chid, ep := away(ctx, t)
 			expectPut(ctx, t, ep, "version=30", "HTTP 202 (stored)", 202)
 			expectPut(ctx, t, ep, "version=29", "HTTP 202", 202)
 			v := rehello(ctx, t, uaid, chid)
-			defer v.close()
+			defer v.Close()
 			v.waitVersion(chid, 30)
 		},
 	}, {
@@ -226,7 +229,7 @@ func versionCases() []conformance.Case {
 				expectPut(ctx, t, ep, fmt.Sprintf("version=%d", v), "HTTP 202 (stored)", 202)
 			}
 			v := rehello(ctx, t, uaid, chid)
-			defer v.close()
+			defer v.Close()
 			up, m := v.wait(chid, "a notification for "+chid)
 			if n, ok := up.ver(); !ok || n != 3 || count([]*msg{m}, chid) != 1 {
 				t.Failf(fmt.Sprintf(`one update {"channelID":%q,"version":3}`, chid), "%s", m)
@@ -241,9 +244,9 @@ func versionCases() []conformance.Case {
 			u, chid, ep := registered(ctx, t)
 			expectPut(ctx, t, ep, "version=8", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 8)
-			u.close()
+			u.Close()
 			v := rehello(ctx, t, u.uaid, chid)
-			defer v.close()
+			defer v.Close()
 			v.waitVersion(chid, 8)
 		},
 	}, {
@@ -254,11 +257,11 @@ func versionCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			d := duration(t, ParamRetransmitInterval)
 			u, chid, ep := registered(ctx, t)
-			defer u.close()
+			defer u.Close()
 			wctx := fits(ctx, t, 2*d+time.Second)
 			expectPut(ctx, t, ep, "version=5", "HTTP 200 (delivered)", 200)
 			u.waitVersion(chid, 5)
-			u.ctx = wctx
+			u.WS = u.WithContext(wctx)
 			u.waitVersion(chid, 5)
 		},
 	}}

@@ -18,8 +18,8 @@ func pingCases() []conformance.Case {
 		Requirement: `Client sends the 2-char text {}; server replies {} (pushgo push_long_pongs: {"messageType":"ping","status":200}).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			defer u.close()
-			u.send(`{}`)
+			defer u.Close()
+			u.Send(`{}`)
 			if t.Profile() == ProfileAutopush {
 				if m := u.read("{}"); !m.pong() {
 					t.Failf("{}", "%s", m)
@@ -37,9 +37,9 @@ func pingCases() []conformance.Case {
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, typ := range []string{"ping", "PING", "Ping"} {
 				u := session(ctx, t)
-				u.send(fmt.Sprintf(`{"messageType":%q}`, typ))
+				u.Send(fmt.Sprintf(`{"messageType":%q}`, typ))
 				expectPong(u)
-				u.close()
+				u.Close()
 			}
 		},
 	}, {
@@ -50,9 +50,9 @@ func pingCases() []conformance.Case {
 		Requirement: `pushgo: client_min_ping_interval default 20 s → faster pings get {"status":401,"error":"Client sent too many pings"} and close (ErrTooManyPings).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.send(`{}`)
+			u.Send(`{}`)
 			expectPong(u)
-			u.send(`{}`)
+			u.Send(`{}`)
 			const expect = `{...,"status":401,"error":"Client sent too many pings"}`
 			if m := u.read(expect); m.status() != 401 || m.str("error") == "" {
 				t.Failf(expect, "%s", m)
@@ -67,11 +67,11 @@ func pingCases() []conformance.Case {
 		Requirement: "autopush: last ping < 55 s ago → WebSocket close with code 4774.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.send(`{}`)
+			u.Send(`{}`)
 			if m := u.read("{}"); !m.pong() {
 				t.Failf("{}", "%s", m)
 			}
-			u.send(`{}`)
+			u.Send(`{}`)
 			u.expectCloseCode(4774, "close code 4774, no reply")
 		},
 	}, {
@@ -83,8 +83,8 @@ func pingCases() []conformance.Case {
 			d := duration(t, ParamMinPingInterval)
 			needTime(ctx, t, d+time.Second)
 			u := session(ctx, t)
-			defer u.close()
-			u.send(`{}`)
+			defer u.Close()
+			u.Send(`{}`)
 			expectPong(u)
 			wait := time.NewTimer(d + d/10 + 10*time.Millisecond)
 			defer wait.Stop()
@@ -93,7 +93,7 @@ func pingCases() []conformance.Case {
 			case <-ctx.Done():
 				t.Errorf("the case timed out waiting %v", d)
 			}
-			u.send(`{}`)
+			u.Send(`{}`)
 			expectPong(u)
 		},
 	}}
@@ -107,7 +107,7 @@ func errorCases() []conformance.Case {
 		Requirement: "Unparseable JSON: close without reply.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.send(`hello?`)
+			u.Send(`hello?`)
 			u.expectClose("the server closes the socket without a reply")
 		},
 	}, {
@@ -118,7 +118,7 @@ func errorCases() []conformance.Case {
 		Requirement: "pushgo replies to a bad command by echoing the request object plus status and error (text), then closes the socket; 102 unsupported type → 401.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
-			u.send(`{"messageType":"frobnicate","x":1}`)
+			u.Send(`{"messageType":"frobnicate","x":1}`)
 			m := u.expectError("frobnicate", 401, `{"messageType":"frobnicate","x":1,"status":401,"error":...}`)
 			if string(m.Obj["x"]) != "1" {
 				t.Failf(`the request's "x":1 echoed`, "%s", m)
@@ -136,8 +136,8 @@ func wakeupCases() []conformance.Case {
 		Requirement: "Server MAY ignore extras. Recommendation: accept and ignore connect/interface/mobilenetwork.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
-			defer u.close()
-			u.send(`{"messageType":"hello","uaid":"","channelIDs":[],"connect":{"regid":"x"},` +
+			defer u.Close()
+			u.Send(`{"messageType":"hello","uaid":"","channelIDs":[],"connect":{"regid":"x"},` +
 				`"interface":{"ip":"127.0.0.1","port":9},"mobilenetwork":{"mcc":"214","mnc":"07"}}`)
 			u.helloReply()
 		},

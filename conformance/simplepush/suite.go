@@ -21,13 +21,16 @@ import "github.com/appwire/appwire/conformance"
 
 // Profiles.
 const (
-	// ProfilePushgo is pushgo on the wire (case-insensitive names,
-	// errors echo the request and close, repeated hello answered again)
-	// with the spec's recommendations elsewhere.
+	// ProfilePushgo is pushgo (v1.5): case-insensitive names, errors
+	// echo the request and close, repeated hello answered again; an ack
+	// drops the record whatever its version, the last PUT wins, a PUT
+	// re-creates an unregistered channel, every ack re-flushes what is
+	// pending.
 	ProfilePushgo = "pushgo"
 	// ProfileAutopush is autopush (Python, SimplePush era): exact names,
 	// canonical identifiers only, errors keep the socket open, 4774 for
-	// ping floods.
+	// ping floods; an ack clears only the version sent or older, an older
+	// version is not stored, nothing is delivered after unregister.
 	ProfileAutopush = "autopush"
 )
 
@@ -56,7 +59,7 @@ var (
 func Suite() *conformance.Suite {
 	s := &conformance.Suite{
 		Name:  "simplepush",
-		Title: "Mozilla SimplePush: user-agent WebSocket and app-server endpoint (specs/simplepush.md)",
+		Title: "Mozilla SimplePush: user-agent WebSocket and app-server endpoint (docs/protocols/simplepush.md)",
 		Sections: map[string]string{
 			"1":   "Transport",
 			"2":   "Identifiers",
@@ -72,8 +75,8 @@ func Suite() *conformance.Suite {
 			"7":   "Wake-up",
 		},
 		Profiles: []conformance.Profile{
-			{Name: ProfilePushgo, Description: "pushgo on the wire (case-insensitive names, error echo and close, repeated hello answered, 401 for ping floods) with autopush ack and version semantics"},
-			{Name: ProfileAutopush, Description: "autopush (Python, SimplePush era): exact names, canonical uaid and channel IDs, errors keep the socket, duplicate hello 401, close 4774 for ping floods"},
+			{Name: ProfilePushgo, Description: "pushgo v1.5: case-insensitive names, error echo and close, repeated hello answered, 401 for ping floods; acks drop the record whatever the version, the last PUT wins, every ack re-flushes what is pending"},
+			{Name: ProfileAutopush, Description: "autopush (Python, SimplePush era): exact names, canonical uaid and channel IDs, errors keep the socket, duplicate hello 401, close 4774 for ping floods; acks clear only the version sent or older, older versions are not stored, no delivery after unregister"},
 		},
 		Params: []conformance.Param{
 			{Name: ParamEndpoint, Usage: "base URL (scheme://host[:port]) replacing the scheme and host of pushEndpoint URLs, when the target advertises a host the harness cannot reach"},

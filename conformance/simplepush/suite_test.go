@@ -32,7 +32,9 @@ const (
 
 var profiles = []string{ProfilePushgo, ProfileAutopush}
 
-// optionsOf returns the reference server's options for profile.
+// optionsOf returns the reference server's options for profile: its
+// dialect, and (pushgo) a re-flush of everything pending after each ack,
+// as pushgo does.
 func optionsOf(profile string) simplepush.Options {
 	d, _ := simplepush.ParseDialect(profile)
 	return simplepush.Options{
@@ -41,6 +43,7 @@ func optionsOf(profile string) simplepush.Options {
 		MinPingInterval:    testMinPingInterval,
 		RetransmitInterval: testRetransmitInterval,
 		MaxConnections:     -1,
+		ResendPendingOnAck: profile == ProfilePushgo,
 	}
 }
 

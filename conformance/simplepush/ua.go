@@ -1,69 +1,38 @@
 package spsuite
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/appwire/appwire/conformance"
-	"github.com/appwire/appwire/internal/wsconn"
+	"github.com/appwire/appwire/conformance/kit"
 )
 
-// The plumbing every case shares: one user-agent WebSocket, decoded
+// What SimplePush adds to the kit: one user-agent WebSocket, decoded
 // messages, and barriers. Messages are checked with encoding/json and
 // byte scans, never with the simplepush codec, so a codec bug cannot hide
 // a server bug.
 
 // maxMessage bounds what a case reads of one WebSocket message or body.
-const maxMessage = 256 << 10
+const maxMessage = kit.MaxMessage
 
-// newUAID returns a fresh random UUID as 32 lower-case hex digits.
-func newUAID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return hex.EncodeToString(b[:])
-}
+// Fresh ids: a uaid is a random UUID as 32 lower-case hex digits, a
+// channel ID the lower-case dashed form, which every server accepts.
+var (
+	newUAID = kit.NewUUID
+	dashed  = kit.Dashed
+	isUUID  = kit.IsUUID // 32 hex or dashed, any case (pushgo's id.Valid)
+)
 
-// newChID returns a fresh random UUID in the lower-case dashed form, which
-// every server accepts as a channel ID.
 func newChID() string { return dashed(newUAID()) }
-
-// dashed writes a 32-hex UUID in the 36-character form.
-func dashed(u string) string {
-	return u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
-}
 
 // canonical strips dashes and lower-cases, the form uaids are compared in.
 func canonical(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "")) }
-
-// isUUID reports whether s is 32 hex digits or the 36-character dashed
-// form, any case (pushgo's id.Valid).
-func isUUID(s string) bool {
-	hexOnly := func(s string) bool {
-		_, err := hex.DecodeString(s)
-		return err == nil && len(s)%2 == 0
-	}
-	switch len(s) {
-	case 32:
-		return hexOnly(s)
-	case 36:
-		return s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' && hexOnly(strings.ReplaceAll(s, "-", ""))
-	}
-	return false
-}
 
 // wsURL returns the target's WebSocket URL.
 func wsURL(t *conformance.T) string {
@@ -162,72 +131,18 @@ func (m *msg) updates() ([]update, error) {
 
 // ua is one user-agent WebSocket to the target.
 type ua struct {
+	*kit.WS
 	t    *conformance.T
-	ctx  context.Context
-	c    *wsconn.Conn
 	uaid string
 	// notes holds the notifications read while waiting for something
 	// else, oldest first.
 	notes []*msg
 }
 
-// dialer remembers whether a TCP connection was made, so an unreachable
-// target (Error) can be told from a broken one (Fail).
-type dialer struct{ connected bool }
-
-func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var nd net.Dialer
-	c, err := nd.DialContext(ctx, network, addr)
-	if err == nil {
-		d.connected = true
-	}
-	return c, err
-}
-
-// tryDial opens a WebSocket to the target with opts. It ends the case with
-// Error when the target cannot be reached at all.
-func tryDial(ctx context.Context, t *conformance.T, opts wsconn.DialOptions) (*wsconn.Conn, error) {
-	u := wsURL(t)
-	d := &dialer{}
-	opts.NetDial = d.dial
-	opts.ReadLimit = maxMessage
-	t.Sent("GET %s (WebSocket upgrade%s)", u, protoNote(opts.Protocols))
-	c, err := wsconn.Dial(ctx, u, opts)
-	if err != nil {
-		if !d.connected {
-			t.Errorf("cannot reach the target: %v", err)
-		}
-		t.Received("%s", handshakeText(err))
-		return nil, err
-	}
-	t.Received("HTTP 101%s", protoNote([]string{c.HandshakeHeader().Get("Sec-WebSocket-Protocol")}))
-	return c, nil
-}
-
-func protoNote(p []string) string {
-	if len(p) == 0 || p[0] == "" {
-		return ""
-	}
-	return " [Sec-WebSocket-Protocol: " + strings.Join(p, ", ") + "]"
-}
-
-func handshakeText(err error) string {
-	var he *wsconn.HandshakeError
-	if errors.As(err, &he) && he.StatusCode != 0 {
-		return fmt.Sprintf("HTTP %d (%s)", he.StatusCode, he.Reason)
-	}
-	return err.Error()
-}
-
 // dial opens a user-agent socket; a refused upgrade fails the case.
 func dial(ctx context.Context, t *conformance.T) *ua {
-	c, err := tryDial(ctx, t, wsconn.DialOptions{})
-	if err != nil {
-		t.Failf("HTTP 101: the WebSocket upgrade is accepted", "%s", handshakeText(err))
-	}
-	u := &ua{t: t, ctx: ctx, c: c}
-	context.AfterFunc(ctx, func() { c.CloseNow() })
-	return u
+	w := kit.Dial(ctx, t, wsURL(t), kit.DialOptions{}, "HTTP 101: the WebSocket upgrade is accepted")
+	return &ua{WS: w, t: t}
 }
 
 // session dials and says hello with a fresh uaid.
@@ -237,31 +152,13 @@ func session(ctx context.Context, t *conformance.T) *ua {
 	return u
 }
 
-// send writes one text message; a write error fails the case.
-func (u *ua) send(s string) {
-	u.t.Sent("%s", s)
-	if err := u.c.WriteText(u.ctx, []byte(s)); err != nil {
-		u.t.Notef("write: %v", err)
-		u.t.Failf("the connection stays open", "writing failed: %s", closeText(u.ctx, err))
-	}
-}
-
-// sendJSON writes v encoded as JSON.
-func (u *ua) sendJSON(v any) {
-	b, err := json.Marshal(v)
-	u.t.Check(err, "encoding a message")
-	u.send(string(b))
-}
-
 // next reads one message. A message that is not a JSON object fails the
 // case; err is the read error (close, EOF, timeout).
 func (u *ua) next() (*msg, error) {
-	_, raw, err := u.c.ReadMessage(u.ctx, nil)
+	raw, err := u.Next()
 	if err != nil {
-		u.t.Notef("%s", closeText(u.ctx, err))
 		return nil, err
 	}
-	u.t.Received("%s", raw)
 	m, perr := parseMsg(raw)
 	if perr != nil {
 		u.t.Failf("a JSON object", "%v: %.200q", perr, raw)
@@ -275,7 +172,7 @@ func (u *ua) read(expect string) *msg {
 	for {
 		m, err := u.next()
 		if err != nil {
-			u.t.Failf(expect, "%s", closeText(u.ctx, err))
+			u.Failed(expect, err)
 		}
 		if m.typ() == "notification" {
 			u.notes = append(u.notes, m)
@@ -301,7 +198,7 @@ func (u *ua) hello(uaid string, chids []string) string {
 	if chids == nil {
 		chids = []string{}
 	}
-	u.sendJSON(map[string]any{"messageType": "hello", "uaid": uaid, "channelIDs": chids})
+	u.SendJSON(map[string]any{"messageType": "hello", "uaid": uaid, "channelIDs": chids})
 	return u.helloReply()
 }
 
@@ -318,7 +215,7 @@ func (u *ua) helloReply() string {
 
 // register registers chid and returns its pushEndpoint.
 func (u *ua) register(chid string) string {
-	u.sendJSON(map[string]any{"messageType": "register", "channelID": chid})
+	u.SendJSON(map[string]any{"messageType": "register", "channelID": chid})
 	expect := fmt.Sprintf(`{"messageType":"register","channelID":%q,"status":200,"pushEndpoint":"<url>"}`, chid)
 	m := u.reply("register", expect)
 	if m.status() != 200 || m.str("channelID") != chid || m.str("pushEndpoint") == "" {
@@ -329,7 +226,7 @@ func (u *ua) register(chid string) string {
 
 // unregister unregisters chid and expects 200.
 func (u *ua) unregister(chid string) {
-	u.sendJSON(map[string]any{"messageType": "unregister", "channelID": chid})
+	u.SendJSON(map[string]any{"messageType": "unregister", "channelID": chid})
 	expect := fmt.Sprintf(`{"messageType":"unregister","channelID":%q,"status":200}`, chid)
 	m := u.reply("unregister", expect)
 	if m.status() != 200 || m.str("channelID") != chid {
@@ -339,7 +236,7 @@ func (u *ua) unregister(chid string) {
 
 // ack acknowledges version of chid.
 func (u *ua) ack(chid string, version uint64) {
-	u.send(fmt.Sprintf(`{"messageType":"ack","updates":[{"channelID":%q,"version":%d}]}`, chid, version))
+	u.Send(fmt.Sprintf(`{"messageType":"ack","updates":[{"channelID":%q,"version":%d}]}`, chid, version))
 }
 
 // barrier sends an unregister of a channel nobody has (always 200, no
@@ -349,7 +246,7 @@ func (u *ua) ack(chid string, version uint64) {
 // notes) when it returns. It returns the other messages seen on the way.
 func (u *ua) barrier() []*msg {
 	chid := newChID()
-	u.sendJSON(map[string]any{"messageType": "unregister", "channelID": chid})
+	u.SendJSON(map[string]any{"messageType": "unregister", "channelID": chid})
 	var other []*msg
 	for {
 		m := u.read("the reply to a barrier unregister of " + chid)
@@ -379,7 +276,7 @@ func (u *ua) wait(chid, expect string) (update, *msg) {
 		}
 		m, err := u.next()
 		if err != nil {
-			u.t.Failf(expect, "%s", closeText(u.ctx, err))
+			u.Failed(expect, err)
 		}
 		if m.typ() != "notification" {
 			continue // a late reply to something else
@@ -412,38 +309,17 @@ func (u *ua) noUpdate(chid, expect string) {
 	}
 }
 
-// expectClose reads until the server ends the connection; any message
-// other than a notification fails the case.
-func (u *ua) expectClose(expect string) {
-	for {
-		m, err := u.next()
-		if err != nil {
-			if timedOut(u.ctx, err) {
-				u.t.Failf(expect, "the connection is still open at the case timeout")
-			}
-			return
-		}
-		if m.typ() != "notification" {
-			u.t.Failf(expect, "received %s", m)
-		}
-	}
-}
+// expectClose reads until the server ends the connection (a close frame
+// or a dropped connection); any message other than a notification fails
+// the case.
+func (u *ua) expectClose(expect string) { u.ExpectClose(-1, expect, isNotification) }
 
 // expectCloseCode is expectClose requiring a close frame with code.
-func (u *ua) expectCloseCode(code int, expect string) {
-	for {
-		m, err := u.next()
-		if err == nil {
-			if m.typ() != "notification" {
-				u.t.Failf(expect, "received %s", m)
-			}
-			continue
-		}
-		if wsconn.CloseStatus(err) != code {
-			u.t.Failf(expect, "%s", closeText(u.ctx, err))
-		}
-		return
-	}
+func (u *ua) expectCloseCode(code int, expect string) { u.ExpectClose(code, expect, isNotification) }
+
+func isNotification(raw []byte) bool {
+	m, err := parseMsg(raw)
+	return err == nil && m.typ() == "notification"
 }
 
 // expectError reads the reply to a bad command and fails unless it has
@@ -460,40 +336,4 @@ func (u *ua) expectError(typ string, status int, expect string) *msg {
 		u.t.Failf(expect+` with a "reason" text`, "%s", m)
 	}
 	return m
-}
-
-// close ends the connection politely.
-func (u *ua) close() {
-	ctx, cancel := context.WithTimeout(u.ctx, 500*time.Millisecond)
-	defer cancel()
-	_ = u.c.Close(ctx, wsconn.StatusNormalClosure, "")
-}
-
-func closeText(ctx context.Context, err error) string {
-	switch {
-	case wsconn.CloseStatus(err) >= 0:
-		return fmt.Sprintf("connection closed with code %d", wsconn.CloseStatus(err))
-	case timedOut(ctx, err):
-		return "nothing received before the case timeout"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "connection dropped without a close frame"
-	}
-	return err.Error()
-}
-
-// timedOut reports whether a read ended because ctx ended (the read
-// deadline set from ctx may fire just before ctx reports it).
-func timedOut(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
-// jsonEqual reports whether a and b are the same JSON value.
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }

@@ -1,29 +1,25 @@
 package afb
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/conformance/kit"
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
-// The plumbing every case shares: where the target is, one HTTP request
-// on a fresh connection, one WebSocket connection, and a decoded reply.
-// Replies are checked with encoding/json and raw byte scans, never with the
-// afbproto codec, so a codec bug cannot hide a server bug.
+// What afb adds to the kit: where the API root is, the session cookie and
+// tokens, the afb-reply object and the x-afb-ws-json1 frames. Replies are
+// checked with encoding/json and raw byte scans, never with the afbproto
+// codec, so a codec bug cannot hide a server bug.
 
 // maxBody bounds what a case reads of any HTTP body or WebSocket message.
 const maxBody = 64 << 10
@@ -47,8 +43,7 @@ func root(t *conformance.T) *url.URL {
 // apiURL returns the URL of path (e.g. "hello/ping") under the API root,
 // with query q.
 func apiURL(t *conformance.T, path string, q url.Values) string {
-	u := root(t)
-	s := u.String() + "/" + path
+	s := root(t).String() + "/" + path
 	if len(q) > 0 {
 		s += "?" + q.Encode()
 	}
@@ -85,7 +80,7 @@ func needToken(t *conformance.T) {
 func rejected(t *conformance.T) (tok, status, info string) {
 	if t.Profile() == ProfileV6 {
 		needToken(t)
-		return newID("wrong-"), "denied", "invalid token's identity"
+		return kit.NewID("wrong-"), "denied", "invalid token's identity"
 	}
 	tok = t.Param("badtoken")
 	if tok == "" {
@@ -94,33 +89,19 @@ func rejected(t *conformance.T) (tok, status, info string) {
 	return tok, "invalid-token", "invalid token"
 }
 
-// newID returns a random hex string, for uuids, event names and tags that
-// must not collide with other cases running at the same time.
-func newID(prefix string) string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
+// newID returns a random hex string with prefix, for uuids, event names
+// and tags that must not collide with other cases running at the same
+// time.
+func newID(prefix string) string { return kit.NewID(prefix) }
 
 // ---------------------------------------------------------------------------
 // HTTP
 
 // response is one HTTP response, body read (bounded).
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response = kit.Response
 
-// cookie returns the Set-Cookie of the session cookie, or nil.
-func (r *response) cookie(t *conformance.T) *http.Cookie {
-	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == cookieName(t) {
-			return c
-		}
-	}
-	return nil
-}
+// sessionCookie returns the Set-Cookie of the session cookie, or nil.
+func sessionCookie(t *conformance.T, r *response) *http.Cookie { return r.Cookie(cookieName(t)) }
 
 // request is one HTTP request to the target.
 type request struct {
@@ -133,94 +114,21 @@ type request struct {
 	Body   []byte
 }
 
-// dialer dials TCP and remembers whether the connection was made, so a
-// failure to reach the target (Error) can be told from a broken answer
-// (Fail).
-type dialer struct{ connected bool }
-
-func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var nd net.Dialer
-	c, err := nd.DialContext(ctx, network, addr)
-	if err == nil {
-		d.connected = true
-	}
-	return c, err
-}
-
-// do sends req on a fresh connection and reads the response. It ends the
-// case with Error when the target cannot be reached and with Fail when it
-// accepted the connection but gave no valid HTTP response.
+// do sends req on a fresh connection and reads the response (kit.Do: an
+// unreachable target is an Error, no valid response a Fail).
 func do(ctx context.Context, t *conformance.T, req request) *response {
 	u := req.RawURL
 	if u == "" {
 		u = apiURL(t, req.Path, req.Query)
 	}
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hr, err := http.NewRequestWithContext(ctx, method, u, body)
-	t.Check(err, "building the request")
-	for k, v := range req.Header {
-		hr.Header[k] = v
-	}
+	h := req.Header.Clone()
 	if req.Type != "" {
-		hr.Header.Set("Content-Type", req.Type)
-	}
-	d := &dialer{}
-	client := &http.Client{
-		Transport: &http.Transport{DialContext: d.dial, DisableKeepAlives: true, DisableCompression: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-	defer client.CloseIdleConnections()
-	line := method + " " + hr.URL.RequestURI()
-	for _, k := range []string{"Cookie", "X-Afb-Uuid", "X-Afb-Token", "X-Afb-Reqid", "Content-Type"} {
-		if v := hr.Header.Get(k); v != "" {
-			line += " [" + k + ": " + v + "]"
+		if h == nil {
+			h = http.Header{}
 		}
+		h.Set("Content-Type", req.Type)
 	}
-	if req.Body != nil {
-		line += " " + string(req.Body)
-	}
-	t.Sent("%s", line)
-	resp, err := client.Do(hr)
-	if err != nil {
-		if !d.connected {
-			t.Errorf("cannot reach the target: %v", err)
-		}
-		t.Notef("%v", err)
-		if ctx.Err() != nil {
-			t.Failf("an HTTP response", "no response before the case timeout")
-		}
-		t.Failf("an HTTP response", "no valid HTTP response: %v", err)
-	}
-	defer resp.Body.Close()
-	// A 101 body is the raw connection, which ctx does not reach.
-	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
-	defer stop()
-	var b []byte
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		b, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	}
-	r := &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-	t.Received("HTTP %d%s %s", resp.StatusCode, cookieNote(resp), b)
-	if err != nil {
-		t.Failf("a complete response body", "reading the body failed: %v", err)
-	}
-	return r
-}
-
-func cookieNote(resp *http.Response) string {
-	if v := resp.Header.Values("Set-Cookie"); len(v) > 0 {
-		return " [Set-Cookie: " + strings.Join(v, " | ") + "]"
-	}
-	return ""
+	return kit.Do(ctx, t, kit.Request{Method: req.Method, URL: u, Header: h, Body: req.Body, MaxBody: maxBody})
 }
 
 // call sends req and decodes the body as an afb reply; a body that is not
@@ -255,7 +163,7 @@ type reply struct {
 func parseReply(raw []byte) (*reply, error) {
 	r := &reply{Raw: raw}
 	var err error
-	if r.Members, err = memberOrder(raw); err != nil {
+	if r.Members, err = kit.MemberOrder(raw); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(raw, &r.Obj); err != nil {
@@ -268,7 +176,7 @@ func parseReply(raw []byte) (*reply, error) {
 	if !ok {
 		return nil, errors.New(`no "request" member`)
 	}
-	if r.ReqOrder, err = memberOrder(rq); err != nil {
+	if r.ReqOrder, err = kit.MemberOrder(rq); err != nil {
 		return nil, fmt.Errorf(`"request": %w`, err)
 	}
 	if err := json.Unmarshal(rq, &r.Req); err != nil {
@@ -306,62 +214,13 @@ func (r *reply) args(t *conformance.T) json.RawMessage {
 }
 
 // str decodes a JSON string ("" for anything else).
-func str(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
+func str(raw json.RawMessage) string { return kit.Str(raw) }
 
 func orMissing(raw json.RawMessage) string {
 	if raw == nil {
 		return "missing"
 	}
 	return string(raw)
-}
-
-// memberOrder returns the member names of the JSON object raw in wire
-// order.
-func memberOrder(raw []byte) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	var names []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
-		}
-		names = append(names, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON object")
-	}
-	return names, nil
-}
-
-// jsonEqual reports whether a and b are the same JSON value.
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }
 
 // skipUnknownAPI skips a case whose binding is missing on the target.
@@ -399,90 +258,18 @@ func wsURL(t *conformance.T, q url.Values) string {
 // token.
 func tokenQuery(t *conformance.T) url.Values { return url.Values{"token": {token(t)}} }
 
-// wsClient is a client connection to the target with its wire recorded.
+// wsClient is an x-afb-ws-json1 connection to the target.
 type wsClient struct {
-	t   *conformance.T
-	ctx context.Context
-	c   *wsconn.Conn
+	*kit.WS
+	t *conformance.T
 }
 
 // dialWS upgrades to the API root with query q. A refused upgrade fails
 // the case; a target that cannot be reached is an Error.
 func dialWS(ctx context.Context, t *conformance.T, q url.Values) *wsClient {
-	c, err := tryDialWS(ctx, t, wsURL(t, q), wsconn.DialOptions{Protocols: []string{subprotocol}})
-	if err != nil {
-		t.Failf("101 Switching Protocols with Sec-WebSocket-Protocol: "+subprotocol, "%s", handshakeText(err))
-	}
-	w := &wsClient{t: t, ctx: ctx, c: c}
-	go func() { <-ctx.Done(); c.CloseNow() }()
-	return w
-}
-
-// tryDialWS dials; failures to reach the target end the case with Error,
-// other handshake failures are returned.
-func tryDialWS(ctx context.Context, t *conformance.T, u string, opts wsconn.DialOptions) (*wsconn.Conn, error) {
-	d := &dialer{}
-	opts.NetDial = d.dial
-	t.Sent("GET %s (WebSocket upgrade, Sec-WebSocket-Protocol: %s)", u, strings.Join(opts.Protocols, ", "))
-	c, err := wsconn.Dial(ctx, u, opts)
-	if err != nil {
-		if !d.connected {
-			t.Errorf("cannot reach the target: %v", err)
-		}
-		t.Received("%s", handshakeText(err))
-		return nil, err
-	}
-	t.Received("HTTP 101 [Sec-WebSocket-Protocol: %s]", c.HandshakeHeader().Get("Sec-WebSocket-Protocol"))
-	return c, nil
-}
-
-func handshakeText(err error) string {
-	var he *wsconn.HandshakeError
-	if errors.As(err, &he) && he.StatusCode != 0 {
-		return fmt.Sprintf("HTTP %d (%s)", he.StatusCode, he.Reason)
-	}
-	return err.Error()
-}
-
-// send writes one text message.
-func (w *wsClient) send(msg string) {
-	w.t.Sent("%s", msg)
-	if err := w.c.WriteText(w.ctx, []byte(msg)); err != nil {
-		w.t.Notef("write: %v", err)
-		w.t.Failf("the connection stays open", "writing failed: %v", err)
-	}
-}
-
-// read returns the next text message; a close, an EOF or the case timeout
-// fails the case.
-func (w *wsClient) read(expect string) []byte {
-	msg, err := w.readErr()
-	if err != nil {
-		w.t.Failf(expect, "%s", closeText(w.ctx, err))
-	}
-	return msg
-}
-
-func (w *wsClient) readErr() ([]byte, error) {
-	_, msg, err := w.c.ReadMessage(w.ctx, nil)
-	if err != nil {
-		w.t.Notef("%s", closeText(w.ctx, err))
-		return nil, err
-	}
-	w.t.Received("%s", msg)
-	return msg, nil
-}
-
-func closeText(ctx context.Context, err error) string {
-	switch {
-	case wsconn.CloseStatus(err) >= 0:
-		return fmt.Sprintf("connection closed with code %d", wsconn.CloseStatus(err))
-	case ctx.Err() != nil:
-		return "nothing received before the case timeout"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection dropped without a close frame"
-	}
-	return err.Error()
+	w := kit.Dial(ctx, t, wsURL(t, q), kit.DialOptions{Protocols: []string{subprotocol}, ReadLimit: maxBody},
+		"101 Switching Protocols with Sec-WebSocket-Protocol: "+subprotocol)
+	return &wsClient{WS: w, t: t}
 }
 
 // frame is a decoded x-afb-ws-json1 message: a JSON array.
@@ -508,7 +295,7 @@ func (f *frame) id() string { return str(f.El[1]) }
 
 // readFrame reads and decodes one message.
 func (w *wsClient) readFrame(expect string) *frame {
-	raw := w.read(expect)
+	raw := w.Read(expect)
 	f, err := parseFrame(raw)
 	if err != nil {
 		w.t.Failf(expect, "%v: %.200s", err, raw)
@@ -523,14 +310,14 @@ type wsReply struct {
 	Events []*frame // events received before the reply
 }
 
-// callWS sends a call with the given raw elements and reads until the
-// reply with that id, keeping the events seen before it.
+// call sends a call with the given raw elements and reads until the reply
+// with that id, keeping the events seen before it.
 func (w *wsClient) call(id, apiVerb, args string, tok ...string) *wsReply {
 	msg := fmt.Sprintf(`[2,%q,%q,%s`, id, apiVerb, args)
 	for _, k := range tok {
 		msg += fmt.Sprintf(",%q", k)
 	}
-	w.send(msg + "]")
+	w.Send(msg + "]")
 	return w.replyTo(id)
 }
 
@@ -559,29 +346,23 @@ func (w *wsClient) replyTo(id string) *wsReply {
 }
 
 // expectClose reads until the connection ends and fails unless the server
-// closed it with code.
+// closed it with code; events (broadcasts from other cases) are skipped.
 func (w *wsClient) expectClose(code int) {
-	expect := fmt.Sprintf("the server closes the connection with code %d, no reply", code)
-	for {
-		msg, err := w.readErr()
-		if err == nil {
-			if bytes.HasPrefix(msg, []byte("[5,")) {
-				continue // a broadcast from another case
-			}
-			w.t.Failf(expect, "received %.200s", msg)
-		}
-		if got := wsconn.CloseStatus(err); got != code {
-			w.t.Failf(expect, "%s", closeText(w.ctx, err))
-		}
-		return
-	}
+	w.ExpectClose(code, fmt.Sprintf("the server closes the connection with code %d, no reply", code), isEvent)
 }
 
-// close ends the connection politely.
-func (w *wsClient) close() {
-	ctx, cancel := context.WithTimeout(w.ctx, 500*time.Millisecond)
-	defer cancel()
-	_ = w.c.Close(ctx, wsconn.StatusNormalClosure, "")
+func isEvent(msg []byte) bool { return bytes.HasPrefix(msg, []byte("[5,")) }
+
+// expectRefused fails unless dialing u with opts is refused with status.
+func expectRefused(ctx context.Context, t *conformance.T, u string, opts kit.DialOptions, status int, why string) {
+	w, err := kit.TryDial(ctx, t, u, opts)
+	if err == nil {
+		w.Conn().CloseNow()
+		t.Failf("HTTP "+http.StatusText(status)+" ("+why+")", "HTTP 101: the upgrade was accepted")
+	}
+	if got := wsconn.HandshakeStatus(err); got != status {
+		t.Failf("HTTP "+http.StatusText(status)+" ("+why+")", "%s", kit.HandshakeText(err))
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -590,39 +371,14 @@ func (w *wsClient) close() {
 // rawRequest writes req as is on a fresh connection and reads one response.
 func rawRequest(ctx context.Context, t *conformance.T, req string) *response {
 	u := root(t)
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
-	}
 	if u.Scheme == "https" {
 		t.Skipf("raw requests are sent over plain TCP only; the target is https")
 	}
-	d := &dialer{}
-	c, err := d.dial(ctx, "tcp", addr)
-	if err != nil {
-		t.Errorf("cannot reach the target: %v", err)
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	t.Sent("%s", strings.ReplaceAll(strings.TrimSpace(req), "\r\n", " | "))
-	if _, err := io.WriteString(c, req); err != nil {
-		t.Failf("an HTTP response", "writing the request failed: %v", err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(c, maxBody)), nil)
-	if err != nil {
-		if ctx.Err() != nil {
-			t.Failf("an HTTP response", "no response before the case timeout")
-		}
-		t.Failf("an HTTP response", "no valid HTTP response: %v", err)
-	}
-	defer resp.Body.Close()
-	var b []byte
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		b, _ = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	}
-	t.Received("HTTP %d %s", resp.StatusCode, b)
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return kit.DoRaw(ctx, t, addr, req)
 }
 
 // upgradeRequest is a raw WebSocket upgrade request to the API root path
