@@ -184,5 +184,3 @@ func fuzzProgress(c *cli, total time.Duration) func(fuzz.Progress) {
 		}
 	}
 }
-
-func httpipcFuzzer() *fuzzer    { return nil }

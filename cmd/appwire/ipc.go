@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	ipcsuite "github.com/appwire/appwire/conformance/httpipc"
 	"github.com/appwire/appwire/httpipc"
 )
 
@@ -40,7 +42,7 @@ func cmdIPC(ctx context.Context, c *cli, args []string) int {
 
 func ipcUsage(c *cli) {
 	fmt.Fprint(c.stderr, `usage:
-  appwire ipc serve  --socket PATH (--upstream URL | --demo) [--idle D] [--allow-uid LIST]
+  appwire ipc serve  (--socket PATH | --stdio) (--upstream URL | --demo | --conformance) [--idle D] [--allow-uid LIST]
   appwire ipc bridge --socket PATH [--listen 127.0.0.1:0] [--forwarded] [--timeout D]
   appwire ipc call   --socket PATH [-i] [-H 'Name: value'] METHOD URL [BODY]
 
@@ -93,7 +95,7 @@ func (t *ipcTarget) transport() (*httpipc.Transport, func(), error) {
 func ipcServe(ctx context.Context, c *cli, args []string) int {
 	var (
 		socket, upstream, issuer string
-		demo                     bool
+		demo, reference, stdio   bool
 		idle                     time.Duration
 		uids                     listFlag
 	)
@@ -102,6 +104,8 @@ func ipcServe(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&socket, "socket", os.Getenv(httpipc.EnvSocket), "unix socket `PATH` to listen on")
 	fs.StringVar(&upstream, "upstream", "", "proxy every request to this HTTP `URL`")
 	fs.BoolVar(&demo, "demo", false, "serve the reference OAuth authorization-and-API app")
+	fs.BoolVar(&reference, "conformance", false, "serve the conformance suite's reference handler (what 'conform httpipc' expects)")
+	fs.BoolVar(&stdio, "stdio", false, "serve one connection on stdin/stdout instead of a socket, and exit when it ends")
 	fs.StringVar(&issuer, "issuer", "http://"+httpipc.DefaultHost, "--demo: the app's issuer `URL` (RFC 8414 metadata)")
 	fs.DurationVar(&idle, "idle", 0, "exit after no client has been connected for this long (0: never)")
 	fs.Var(&uids, "allow-uid", "uids allowed to connect (comma-separated; default: this user; Linux only)")
@@ -112,13 +116,32 @@ func ipcServe(ctx context.Context, c *cli, args []string) int {
 	} else if err != nil {
 		return exitUsage
 	}
-	if len(pos) > 0 || socket == "" || (upstream == "") == !demo || idle < 0 {
+	handlers := 0
+	for _, set := range []bool{upstream != "", demo, reference} {
+		if set {
+			handlers++
+		}
+	}
+	switch {
+	case len(pos) > 0:
+		c.errorf("ipc serve: unexpected argument %q", pos[0])
+	case socket == "" && !stdio:
+		c.errorf("ipc serve: no --socket (or --stdio)")
+	case handlers != 1:
+		c.errorf("ipc serve: want exactly one of --upstream URL, --demo, --conformance")
+	case idle < 0:
+		c.errorf("ipc serve: negative --idle")
+	}
+	if len(pos) > 0 || (socket == "" && !stdio) || handlers != 1 || idle < 0 {
+		fmt.Fprintln(c.stderr)
 		fs.Usage()
 		return exitUsage
 	}
 	var h http.Handler
 	what := "the demo OAuth app"
-	if demo {
+	if reference {
+		h, what = ipcsuite.Handler(), "the conformance reference handler"
+	} else if demo {
 		app, err := newDemoApp(issuer)
 		if err != nil {
 			c.errorf("ipc serve: %v", err)
@@ -133,6 +156,15 @@ func ipcServe(ctx context.Context, c *cli, args []string) int {
 		}
 		h = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
 		what = "a proxy to " + upstream
+	}
+	if stdio {
+		// stdout is the wire: nothing else may be printed there.
+		err := (&httpipc.Server{Handler: h}).ServeConn(ctx, stdioConn{c})
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+			c.errorf("ipc serve: %v", err)
+			return exitProblem
+		}
+		return exitOK
 	}
 	check, mode, err := peerPolicy(uids)
 	if err != nil {
@@ -252,4 +284,16 @@ func (t *ipcTarget) describe() string {
 		return "service " + t.service
 	}
 	return "unix:" + t.socket
+}
+
+// stdioConn is the command's stdin and stdout as one connection.
+type stdioConn struct{ c *cli }
+
+func (s stdioConn) Read(p []byte) (int, error)  { return s.c.stdin.Read(p) }
+func (s stdioConn) Write(p []byte) (int, error) { return s.c.stdout.Write(p) }
+func (s stdioConn) Close() error {
+	if c, ok := s.c.stdout.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }

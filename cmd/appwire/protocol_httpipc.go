@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/fuzz"
 
 	ipcsuite "github.com/appwire/appwire/conformance/httpipc"
 	"github.com/appwire/appwire/httpipc"
@@ -129,6 +131,7 @@ func serveHTTPIPC(ctx context.Context, ln net.Listener) (*instance, error) {
 				u, demoClientID, demoRedirect, demoVerifier),
 			fmt.Sprintf(`curl -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"text":"hello over IPC"}' %s/api/notes`, u),
 			"go run ./cmd/appwire conform httpipc unix://" + conformSock,
+			"go run ./cmd/appwire fuzz httpipc unix://" + conformSock + " --duration 10s",
 		},
 		shutdown: shutdown,
 	}, nil
@@ -178,4 +181,20 @@ func probeHTTPIPC(ctx context.Context, target conformance.Target) error {
 	}
 	resp.Body.Close()
 	return nil
+}
+
+func httpipcFuzzer() *fuzzer {
+	return &fuzzer{
+		target: "the server's socket, unix:///path/to.sock or tcp://HOST:PORT (with --command: a label)",
+		about: "valid and broken frame sequences (every connection error of the frame layer) and byte-level mutations " +
+			"on fresh connections; checks the answers the frame layer mandates and that the server stays up",
+		flags: func(fs *flag.FlagSet) func(context.Context, string, fuzz.Options) (fuzz.Report, error) {
+			var o fuzz.HTTPIPCOptions
+			fs.StringVar(&o.Command, "command", "", "a shell `command` serving httpipc on its stdin/stdout; each input starts its own process")
+			return func(ctx context.Context, target string, opts fuzz.Options) (fuzz.Report, error) {
+				o.Options = opts
+				return fuzz.HTTPIPC(ctx, target, o)
+			}
+		},
+	}
 }
