@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -214,4 +215,30 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// Several runs, for example one per target or per profile, become one
+// grid: a table per suite, a column per report.
+func ExampleWriteHTML() {
+	dir, err := os.MkdirTemp("", "report")
+	if err != nil {
+		return
+	}
+	defer os.RemoveAll(dir)
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	run := func(target string, v conformance.Verdict) *conformance.Report {
+		return &conformance.Report{Suite: "afb", Title: "AGL binder", Target: target, Profile: "v6", Started: at,
+			Results: []conformance.Result{{ID: "afb/1.1/1", Section: "1.1", Title: "GET /API/HELLO/PING",
+				Level: conformance.Must, Requirement: "names match in any case", Verdict: v,
+				Expected: []string{"200"}, Actual: "404"}}}
+	}
+	reports := []*conformance.Report{run("http://a:1234/api", conformance.Pass), run("http://b:1234/api", conformance.Fail)}
+	if err := conformance.WriteHTML(dir, reports, conformance.HTMLOptions{Title: "afb: a vs b"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "*", "*.html"))
+	index, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	fmt.Println(len(pages), "case page;", strings.Count(string(index), `class="cell `), "cells")
+	// Output: 1 case page; 2 cells
 }

@@ -69,7 +69,7 @@ func WriteJUnit(w io.Writer, sections map[string]map[string]string, reports ...*
 				i = len(all.Suites)
 				byID[r.Section] = i
 				name := r.Section
-				if title := sections[rep.Suite][r.Section]; title != "" {
+				if title := sectionTitle(&r, sections[rep.Suite]); title != "" {
 					name += ". " + title
 				}
 				all.Suites = append(all.Suites, junitSuite{
