@@ -53,12 +53,20 @@ func (s *Server) NewCollectionModule(name, pkg string, perm CollectionPermission
 		}},
 		"delete": {Permissions: perm.Delete, Handle: func(ctx context.Context, r *Request) (*Result, error) {
 			soft := r.Query.Soft() != nil && r.Query.Soft() != false
+			var before []Doc
+			if s.watched(coll) {
+				res, err := st().Read(ctx, coll, r.Query)
+				if err != nil {
+					return nil, storeErr(r, err)
+				}
+				before = res.Docs
+			}
 			ids, err := st().Delete(ctx, coll, r.Query, soft)
 			if err != nil {
 				return nil, storeErr(r, err)
 			}
 			if len(ids) > 0 {
-				s.Publish(coll, Change{Oper: "delete", IDs: ids})
+				s.Publish(coll, Change{Oper: "delete", IDs: ids, Docs: before})
 			}
 			return &Result{Msg: "Deleted " + strconv.Itoa(len(ids)) + " docs.", Args: idList(ids)}, nil
 		}},
@@ -75,8 +83,16 @@ func (s *Server) NewCollectionModule(name, pkg string, perm CollectionPermission
 				}
 				docs := make([]any, 0, len(ch.IDs))
 				if ch.Oper == "delete" {
-					for _, id := range ch.IDs {
-						docs = append(docs, map[string]any{"_id": id})
+					if ch.Docs == nil {
+						for _, id := range ch.IDs {
+							docs = append(docs, map[string]any{"_id": id})
+						}
+					}
+					m := newMatcher(r.Query.Cond())
+					for _, d := range ch.Docs {
+						if m.match(d) {
+							docs = append(docs, map[string]any{"_id": idString(d["_id"])})
+						}
 					}
 				} else {
 					ids := make([]any, len(ch.IDs))

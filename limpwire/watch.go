@@ -10,6 +10,10 @@ import (
 type Change struct {
 	Oper string   // "create", "update" or "delete"
 	IDs  []string // the documents changed
+	// Docs holds, for a delete, the documents as they were, so that a
+	// watch delivers only the deletes its query matches; nil delivers
+	// every delete.
+	Docs []Doc
 }
 
 // watchBuffer bounds the changes waiting for one watch task; a task that
@@ -56,6 +60,13 @@ func (s *Server) Publish(coll string, ch Change) {
 			w.once.Do(func() { close(w.overflow) })
 		}
 	}
+}
+
+// watched reports whether a watch task follows coll.
+func (s *Server) watched(coll string) bool {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	return len(s.feed.subs[coll]) > 0
 }
 
 // Watch returns a channel of the changes of coll until ctx ends, and a

@@ -24,7 +24,7 @@ type Server struct {
 	URL string // ws://127.0.0.1:PORT/ws
 }
 
-// Start serves a reference server with opts (the blob upload module
+// Start serves a reference server with opts (the modules of Setup
 // added, and the administrator AdminEmail / AdminPassword at hash level
 // 5.6 with id limpwire.AdminUserID) until the test ends.
 func Start(t testing.TB, opts limpwire.Options) *Server {
@@ -48,10 +48,17 @@ func StartWrapped(t testing.TB, opts limpwire.Options, wrap func(http.Handler) h
 	return &Server{Server: s, URL: "ws" + strings.TrimPrefix(u, "http") + "/ws"}
 }
 
-// Setup adds the blob module and the administrator to s (the
-// administrator only when the store has none yet).
+// Setup adds the blob module, an "item" collection module anyone may
+// read and write (for the query cases of the conformance suite), and the
+// administrator to s (the administrator only when the store has none).
 func Setup(ctx context.Context, s *limpwire.Server) error {
 	if err := s.Register(s.NewBlobModule()); err != nil {
+		return err
+	}
+	anyone := []limpwire.Permission{{Privilege: "*"}}
+	if err := s.Register(s.NewCollectionModule("item", "APP", limpwire.CollectionPermissions{
+		Read: anyone, Create: anyone, Update: anyone, Delete: anyone,
+	})); err != nil {
 		return err
 	}
 	q, err := limpwire.ParseQuery([]any{map[string]any{"_id": limpwire.AdminUserID}})
