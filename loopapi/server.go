@@ -94,8 +94,12 @@ type Options struct {
 	CallURLTemplate string // webAppUrl; "{token}" is replaced
 	RoomURLTemplate string // rooms.webAppUrl
 	// PushServerURIs are the SimplePush servers GET /push-server-config
-	// hands out and GET /__heartbeat__ checks.
+	// hands out and GET /__heartbeat__ checks with PushCheck.
 	PushServerURIs []string
+	// PushCheck tells whether a push server is up; nil means upstream's
+	// check, GET http(s)://<host>/status answering 200. (Our simplepush
+	// server has no /status: check it with a WebSocket handshake.)
+	PushCheck func(ctx context.Context, uri string) error
 	// AllowedOrigins may use the API cross-origin; "*" allows every
 	// origin. nil means {"http://localhost:3000"}, upstream's default.
 	AllowedOrigins []string
@@ -215,6 +219,10 @@ func (o *Options) withDefaults() error {
 	in(&o.MaxContextSize, 8<<10)
 	in(&o.RetryAfter, DefaultRetryAfter)
 	in(&o.MaxPushInFlight, DefaultMaxPushInFlight)
+	if o.PushCheck == nil {
+		hc := o.PushClient
+		o.PushCheck = func(ctx context.Context, uri string) error { return getStatus(ctx, hc, uri) }
+	}
 	if o.PushClient == nil {
 		o.PushClient = &http.Client{Timeout: o.PushTimeout}
 	}

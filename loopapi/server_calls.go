@@ -73,7 +73,7 @@ func (s *Server) handleHeartbeat(req *request) {
 		defer wg.Done()
 		hb.Push = true
 		for _, u := range s.opts.PushServerURIs {
-			if getStatus(ctx, s.opts.PushClient, u) != nil {
+			if s.opts.PushCheck(ctx, u) != nil {
 				hb.Push = false
 			}
 		}

@@ -516,3 +516,20 @@ func TestErrorBody(t *testing.T) {
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+func TestHeartbeatPush(t *testing.T) {
+	down := errors.New("down")
+	var mu sync.Mutex
+	state := error(nil)
+	check := func(context.Context, string) error { mu.Lock(); defer mu.Unlock(); return state }
+	srv := loopapitest.Start(t, loopapi.Options{PushServerURIs: []string{"ws://push.invalid/"}, PushCheck: check})
+	if a := do(t, srv.URL, raw{method: "GET", path: "/__heartbeat__"}); a.status != 200 || !strings.Contains(string(a.body), `"push":true`) {
+		t.Fatalf("push up: %d %s", a.status, a.body)
+	}
+	mu.Lock()
+	state = down
+	mu.Unlock()
+	if a := do(t, srv.URL, raw{method: "GET", path: "/__heartbeat__"}); a.status != 503 || !strings.Contains(string(a.body), `"push":false`) {
+		t.Fatalf("push down: %d %s", a.status, a.body)
+	}
+}
