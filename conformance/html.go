@@ -23,7 +23,6 @@ var htmlTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	},
 	"secs": func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) },
-	"add2": func(n int) int { return n + 2 },
 	"wireAt": func(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	},
@@ -143,6 +142,7 @@ type htmlSection struct {
 	File          string // the reference, "" when none
 	Disagree      bool
 	Rows          []*htmlRow
+	Counts        []Counts // per column
 }
 
 type htmlRow struct {
@@ -220,14 +220,34 @@ func buildIndex(reports []*Report, o HTMLOptions) *htmlIndex {
 			}
 		}
 		for _, sec := range s.Sections {
+			sec.Counts = make([]Counts, len(s.Columns))
 			for _, row := range sec.Rows {
 				for ci, r := range row.results {
 					row.Cells = append(row.Cells, cellOf(r, row.File, s.Columns[ci].Anchor))
+					if r != nil {
+						sec.Counts[ci].add(r.Verdict)
+					}
 				}
 			}
 		}
 	}
 	return idx
+}
+
+func (c *Counts) add(v Verdict) {
+	c.Total++
+	switch v {
+	case Pass:
+		c.Passed++
+	case Fail:
+		c.Failed++
+	case Skip:
+		c.Skipped++
+	case Info:
+		c.Info++
+	default:
+		c.Errors++
+	}
 }
 
 func problemOf(rep *Report) string {
