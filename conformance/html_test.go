@@ -111,6 +111,13 @@ func TestWriteHTMLPages(t *testing.T) {
 	if got := cellTally(index); !equalCounts(got, want) {
 		t.Errorf("cells %v, want %v", got, want)
 	}
+	// Each section row counts the verdicts of each column.
+	if n := strings.Count(index, `<th class="seccount">`); n != 3*2+2*1 {
+		t.Errorf("%d section count cells, want 8 (afb: 3 sections x 2 columns, simplepush: 2 x 1)", n)
+	}
+	if !strings.Contains(index, `<th class="seccount"><span class="n pass">1</span><span class="n fail">1</span></th>`) {
+		t.Error("afb 1.1 in the first column should count 1 pass and 1 fail")
+	}
 	// Sections carry the reference's titles, in report order.
 	for _, s := range []string{"1.1 URL layout", "4.2 Frames", "4.3 Events and subscription", "3.5 ack"} {
 		if !strings.Contains(index, s) {
