@@ -50,7 +50,10 @@ type BridgeOptions struct {
 	// streamed body that grows past it aborts the stream and is answered
 	// 413. Default DefaultMaxRequestBodySize (8 MiB); negative means no
 	// limit. The server app's own limit (Server.MaxRequestBodySize) is
-	// also answered 413.
+	// also answered 413. The 413's body says which limit was hit: "the
+	// request body is above the bridge's limit of N bytes", or "the
+	// server app refused the request body: " and the reason its RESET
+	// gave (an httpipc Server names its limit).
 	MaxRequestBodySize int64
 	// AllowedHosts lists the host names (without port) a request's Host
 	// may name. Empty means loopback names only: "localhost", names under
@@ -81,7 +84,8 @@ type BridgeOptions struct {
 // not tell them from the bridge's own), streams both bodies, and forwards
 // 1xx responses and trailers. A transport failure is answered 502 Bad
 // Gateway and a deadline 504 Gateway Timeout, with the status text as the
-// only body: error detail goes to ErrorLog, never to the client.
+// only body (a 413 adds which limit was hit): error detail goes to
+// ErrorLog, never to the client.
 type Bridge struct {
 	opts  BridgeOptions
 	proxy *httputil.ReverseProxy
@@ -128,7 +132,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	br := &bridgeRequest{}
 	if max := b.opts.MaxRequestBodySize; max > 0 && r.Body != nil && r.Body != http.NoBody {
 		if r.ContentLength > max {
-			plainStatus(w, http.StatusRequestEntityTooLarge)
+			plainStatus(w, http.StatusRequestEntityTooLarge, b.bridgeLimitDetail())
 			return
 		}
 		r.Body = &limitedBody{rc: r.Body, left: max, over: &br.bodyTooLarge}
@@ -220,11 +224,16 @@ func isLoopbackName(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// plainStatus answers status with its text as the whole body.
-func plainStatus(w http.ResponseWriter, status int) {
+// plainStatus answers status with its text as the whole body, followed by
+// ": detail" if detail is not empty.
+func plainStatus(w http.ResponseWriter, status int, detail ...string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write([]byte(http.StatusText(status) + "\n"))
+	msg := http.StatusText(status)
+	if len(detail) > 0 && detail[0] != "" {
+		msg += ": " + detail[0]
+	}
+	w.Write([]byte(msg + "\n"))
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -53,7 +55,40 @@ func (b *Bridge) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		return // the client went away; nobody reads an answer
 	}
 	b.logf("httpipc: bridge: %s %s: %d: %v", r.Method, r.URL.Path, status, err)
-	plainStatus(w, status)
+	plainStatus(w, status, b.statusDetail(r, status, err))
+}
+
+// statusDetail says, for a 413, which limit the request went over: the
+// bridge's own or the server app's (with the reason its RESET gave).
+func (b *Bridge) statusDetail(r *http.Request, status int, err error) string {
+	if status != http.StatusRequestEntityTooLarge {
+		return ""
+	}
+	if br, _ := r.Context().Value(bridgeKey{}).(*bridgeRequest); br != nil && br.bodyTooLarge.Load() {
+		return b.bridgeLimitDetail()
+	}
+	var se *StreamError
+	if errors.As(err, &se) && se.Reason != "" {
+		return "the server app refused the request body: " + sanitizeDetail(se.Reason)
+	}
+	return "the request body is above the server app's limit"
+}
+
+func (b *Bridge) bridgeLimitDetail() string {
+	return "the request body is above the bridge's limit of " + strconv.FormatInt(b.opts.MaxRequestBodySize, 10) + " bytes"
+}
+
+// sanitizeDetail keeps a peer-given reason printable and short.
+func sanitizeDetail(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func (b *Bridge) logf(format string, args ...any) {

@@ -1,6 +1,7 @@
 package httpipc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -256,36 +257,63 @@ func TestBridgeLimits(t *testing.T) {
 		MaxRequestBodySize:    4000,
 	})
 	hc := client(t)
-	do := func(req *http.Request) int {
+	do := func(req *http.Request) (int, string) {
 		t.Helper()
 		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		readAll(t, resp)
-		return resp.StatusCode
+		return resp.StatusCode, readAll(t, resp)
 	}
 	req, _ := http.NewRequest("GET", base+"/", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 3000))
-	if got := do(req); got != http.StatusRequestHeaderFieldsTooLarge {
+	if got, _ := do(req); got != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("big header: %d, want 431", got)
 	}
+	// Each 413 says which limit was hit.
+	const bridgeSays = "Request Entity Too Large: the request body is above the bridge's limit of 4000 bytes\n"
 	req, _ = http.NewRequest("POST", base+"/", strings.NewReader(strings.Repeat("a", 5000)))
-	if got := do(req); got != http.StatusRequestEntityTooLarge {
-		t.Errorf("declared body above the bridge limit: %d, want 413", got)
+	if got, body := do(req); got != http.StatusRequestEntityTooLarge || body != bridgeSays {
+		t.Errorf("declared body above the bridge limit: %d %q, want 413 %q", got, body, bridgeSays)
 	}
 	req, _ = http.NewRequest("POST", base+"/", io.MultiReader(strings.NewReader(strings.Repeat("a", 5000))))
 	req.ContentLength = -1 // chunked
-	if got := do(req); got != http.StatusRequestEntityTooLarge {
-		t.Errorf("streamed body above the bridge limit: %d, want 413", got)
+	if got, body := do(req); got != http.StatusRequestEntityTooLarge || body != bridgeSays {
+		t.Errorf("streamed body above the bridge limit: %d %q, want 413 %q", got, body, bridgeSays)
 	}
+	const serverSays = "Request Entity Too Large: the server app refused the request body: request content above the server's limit of 1000 bytes\n"
 	req, _ = http.NewRequest("POST", base+"/", strings.NewReader(strings.Repeat("a", 2000)))
-	if got := do(req); got != http.StatusRequestEntityTooLarge {
-		t.Errorf("body above the server app's limit: %d, want 413", got)
+	if got, body := do(req); got != http.StatusRequestEntityTooLarge || body != serverSays {
+		t.Errorf("body above the server app's limit: %d %q, want 413 %q", got, body, serverSays)
 	}
 	req, _ = http.NewRequest("POST", base+"/", strings.NewReader(strings.Repeat("a", 1000)))
-	if got := do(req); got != http.StatusOK {
+	if got, _ := do(req); got != http.StatusOK {
 		t.Errorf("body at the limit: %d, want 200", got)
+	}
+}
+
+// A bridge without a body limit (negative) forwards what the server app
+// accepts, here 9 MiB, above the 8 MiB default.
+func TestBridgeNoBodyLimit(t *testing.T) {
+	const size = 9 << 20
+	path := serveUnix(t, &httpipc.Server{
+		MaxRequestBodySize: -1,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, err := io.Copy(io.Discard, r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			fmt.Fprint(w, n)
+		}),
+	})
+	base := startBridge(t, httpipc.UnixTransport(path), httpipc.BridgeOptions{MaxRequestBodySize: -1})
+	resp, err := client(t).Post(base+"/", "", bytes.NewReader(make([]byte, size)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, resp); resp.StatusCode != 200 || got != fmt.Sprint(size) {
+		t.Errorf("9 MiB with no limits: %d %q", resp.StatusCode, got)
 	}
 }
 

@@ -104,8 +104,17 @@
 // Response.Trailer at EOF. WriteHeader(1xx) sends an informational response
 // that the client reports through httptrace.ClientTrace.Got1xxResponse.
 // A handler panic becomes a bare 500 (or RESET(INTERNAL) once the head is
-// out); the panic is logged locally, never sent. Transport failures come
-// back from RoundTrip as errors, never as HTTP responses.
+// out); the panic is logged locally as one line (Server.PanicStacks adds the
+// stack), never sent. Transport failures come back from RoundTrip as
+// errors, never as HTTP responses.
+//
+// # Shutting down
+//
+// Server.Shutdown drains: it stops accepting, sends GOAWAY, lets the open
+// streams finish within its ctx and then closes. With Server.DrainTimeout
+// set, the end of Serve's ctx does the same (wire it to SIGTERM with
+// signal.NotifyContext), and Serve returns once the drain is done.
+// ServeIdle exits a server app its idle period after the last request.
 //
 // # Caveats
 //

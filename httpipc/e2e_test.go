@@ -390,6 +390,55 @@ func TestHandlerPanic(t *testing.T) {
 	})
 }
 
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A handler panic is logged as one line naming the stream, the request and
+// the recovered value; the goroutine stack follows only with PanicStacks.
+func TestHandlerPanicLog(t *testing.T) {
+	for _, stacks := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stacks=%v", stacks), func(t *testing.T) {
+			r := newRig(t, memCarrier, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				panic("boom\nsecond line")
+			}), Options{})
+			var logged syncBuffer
+			r.srv.ErrorLog = log.New(&logged, "", 0)
+			r.srv.PanicStacks = stacks
+			resp, err := r.hc.Get("http://ipc.localhost/p?q=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			out := logged.String()
+			want := `httpipc: handler panic on stream 1 (GET /p): boom\nsecond line` + "\n"
+			if !stacks {
+				if out != want {
+					t.Errorf("log:\n%s\nwant the one line\n%s", out, want)
+				}
+				return
+			}
+			if !strings.HasPrefix(out, strings.TrimSuffix(want, "\n")+"\ngoroutine ") || !strings.Contains(out, "TestHandlerPanicLog") {
+				t.Errorf("log with PanicStacks:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestPeerGone(t *testing.T) {
 	forEachCarrier(t, func(t *testing.T, kind carrierKind) {
 		inHandler := make(chan struct{})

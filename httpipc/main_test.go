@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +28,8 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "serve":
 		os.Exit(childServe())
+	case "drain":
+		os.Exit(childDrain())
 	case "never-ready":
 		time.Sleep(time.Hour) // killed by the Registry
 		os.Exit(1)
@@ -66,4 +70,8 @@ func childServe() int {
 		return 6
 	}
 	return 0
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 }

@@ -238,7 +238,9 @@ func (w *responseWriter) finish() {
 	}
 	if !w.wroteHeader {
 		if w.bodyTooLarge {
-			st.abort(&StreamError{Code: ErrCodeMessageTooLarge, Cause: ErrMessageTooLarge}, true, ErrCodeMessageTooLarge)
+			// The RESET says which limit, so a bridge can tell its client.
+			reason := "request content above the server's limit of " + strconv.FormatInt(w.c.srv.maxBody(), 10) + " bytes"
+			st.abort(&StreamError{Code: ErrCodeMessageTooLarge, Cause: ErrMessageTooLarge, Reason: reason}, true, ErrCodeMessageTooLarge)
 			return
 		}
 		w.writeHeader(http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/appwire/appwire/httpipc/bhttp"
 )
@@ -43,6 +45,23 @@ type Server struct {
 	// ErrorLog receives handler panics and connection errors; nil means
 	// log.Default().
 	ErrorLog *log.Logger
+	// PanicStacks adds the goroutine stack to the one line that reports
+	// a handler panic (stream, method, path and the recovered value). It
+	// is a debugging aid: off, a panic is one log line.
+	PanicStacks bool
+	// DrainTimeout makes the end of Serve's or ServeConn's ctx a graceful
+	// shutdown, as for a SIGTERM: no new connections or streams, GOAWAY
+	// to every client, and the open streams get up to DrainTimeout to
+	// finish before their connections are closed; Serve returns (with
+	// ctx.Err()) once they are done. Zero closes everything at once when
+	// ctx ends. Shutdown is the same drain with a grace of its own ctx.
+	DrainTimeout time.Duration
+
+	// Streams in progress and when the last one ended (unix nanos), for
+	// ServeIdle; counted only while idle is tracked.
+	trackIdle atomic.Bool
+	active    atomic.Int64
+	lastEnd   atomic.Int64
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -88,6 +107,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			case closed:
 				return ErrServerClosed
 			case ctx.Err() != nil:
+				if s.DrainTimeout > 0 {
+					s.drain()
+				}
 				return ctx.Err()
 			}
 			return err
@@ -144,7 +166,7 @@ func (s *Server) serve(ctx context.Context, car carrier) error {
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, c.close)
+	stop := context.AfterFunc(ctx, func() { s.endConn(c) })
 	defer stop()
 	c.readLoop()
 	c.mu.Lock()
@@ -195,6 +217,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// endConn ends c because its serving ctx is done: at once, or after a
+// GOAWAY and up to DrainTimeout for its open streams.
+func (s *Server) endConn(c *conn) {
+	if s.DrainTimeout <= 0 {
+		c.close()
+		return
+	}
+	c.goAway()
+	t := time.AfterFunc(s.DrainTimeout, c.close)
+	go func() {
+		<-c.readDone
+		t.Stop()
+	}()
+}
+
+// drain is Shutdown with a grace of DrainTimeout, for Serve once its ctx
+// is done.
+func (s *Server) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.DrainTimeout)
+	defer cancel()
+	s.Shutdown(ctx)
+}
+
 // Close closes every listener and connection at once.
 func (s *Server) Close() error {
 	s.mu.Lock()
@@ -234,10 +279,17 @@ func (s *Server) maxBody() int64 {
 // startStream runs the handler for a new peer stream (called by the read
 // loop with c.mu held; must not block).
 func (s *Server) startStream(c *conn, st *stream) {
-	go s.serveStream(c, st)
+	track := s.trackIdle.Load()
+	if track {
+		s.active.Add(1)
+	}
+	go s.serveStream(c, st, track)
 }
 
-func (s *Server) serveStream(c *conn, st *stream) {
+func (s *Server) serveStream(c *conn, st *stream, track bool) {
+	if track {
+		defer s.streamEnded()
+	}
 	defer st.discardRecv()
 	defer st.cancel()
 	br := getBufio(st)
@@ -277,6 +329,11 @@ func (s *Server) serveStream(c *conn, st *stream) {
 	putBufio(br)
 }
 
+func (s *Server) streamEnded() {
+	s.lastEnd.Store(time.Now().UnixNano())
+	s.active.Add(-1)
+}
+
 // failDecode resets the stream after a bad request head or body.
 func (st *stream) failDecode(err error) {
 	if st.isAborted() {
@@ -305,9 +362,7 @@ func (s *Server) callHandler(rw *responseWriter, req *http.Request) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v != http.ErrAbortHandler {
-				buf := make([]byte, 16<<10)
-				buf = buf[:runtime.Stack(buf, false)]
-				s.logf("httpipc: panic serving stream %d %s %s: %v\n%s", rw.st.ID(), req.Method, req.URL.Path, v, buf)
+				s.logPanic(rw.st, req, v)
 			}
 			rw.panicked(v == http.ErrAbortHandler)
 		}
@@ -318,6 +373,19 @@ func (s *Server) callHandler(rw *responseWriter, req *http.Request) (ok bool) {
 	}
 	h.ServeHTTP(rw, req)
 	return true
+}
+
+// logPanic reports a handler panic in one line (the stack follows only
+// with PanicStacks): a recovered panic is the handler's bug, answered 500,
+// not a crash of the server.
+func (s *Server) logPanic(st *stream, req *http.Request, v any) {
+	msg := fmt.Sprintf("httpipc: handler panic on stream %d (%s %s): %v", st.ID(), req.Method, req.URL.Path, v)
+	msg = strings.ReplaceAll(msg, "\n", `\n`) // one line, whatever the value says
+	if s.PanicStacks {
+		buf := make([]byte, 16<<10)
+		msg += "\n" + string(buf[:runtime.Stack(buf, false)])
+	}
+	s.logf("%s", msg)
 }
 
 func (s *Server) newRequest(c *conn, st *stream, head *bhttp.Request, rr *bhttp.RequestReader, br *bufio.Reader) (*http.Request, error) {

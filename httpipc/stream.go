@@ -145,8 +145,8 @@ func (st *stream) abort(err error, sendReset bool, code ErrCode) {
 	}
 	if sendReset && connOK && st.ID() != 0 {
 		reason := ""
-		if code == ErrCodeInternal || code == ErrCodeProtocol {
-			reason = "" // no internal detail to the peer
+		if se, ok := err.(*StreamError); ok && code != ErrCodeInternal && code != ErrCodeProtocol {
+			reason = se.Reason // no internal detail to the peer
 		}
 		if cerr := c.wq.control(&Frame{Type: FrameReset, StreamID: st.ID(), Code: code, Reason: reason}); cerr != nil {
 			c.fail(connError(ErrCodeProtocol, cerr), ErrCodeProtocol)

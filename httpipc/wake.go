@@ -44,7 +44,11 @@ func ListenUnix(ctx context.Context, path string) (net.Listener, error) {
 
 // IdleListener is a net.Listener that tracks its open connections and
 // closes Idle() once it has had none for its idle period, counted from
-// NewIdleListener and from each last connection's close.
+// NewIdleListener and from each last connection's close. It suits a
+// server of any kind; note that a client keeping an idle connection open
+// holds it up until the server closes that connection (for an httpipc
+// Server, after Options.IdleTimeout). ServeIdle counts from the last
+// request instead.
 type IdleListener struct {
 	net.Listener
 	d time.Duration
@@ -123,23 +127,43 @@ func (c *idleConn) Close() error {
 	return err
 }
 
-// ServeIdle serves srv on ln until ctx is done (returning ctx.Err()) or
-// ln has had no connection for idle (returning nil after a graceful
-// Shutdown: open streams finish, clients get GOAWAY). For the listener to
-// go idle, idle connections must close: srv.Options.IdleTimeout (default
-// 90 s) does that, so the app exits about IdleTimeout+idle after its last
-// request.
+// ServeIdle serves srv on ln until ctx is done or srv has served no
+// request for idle, then shuts down gracefully: clients get GOAWAY (and
+// reconnect to a fresh app), open streams finish, and ServeIdle returns
+// nil. Idle time counts from the end of the last request (the handler
+// returned and its response was written), or from the start if no
+// request came: connections a client keeps open without a request in
+// progress do not hold the app up, so it exits idle after the last
+// request whatever srv.Options.IdleTimeout is. A request in progress,
+// however long, is never idle.
+//
+// When ctx is done, ServeIdle returns ctx.Err() after the drain that
+// srv.DrainTimeout sets (at once if it is zero), as Serve does.
 func ServeIdle(ctx context.Context, srv *Server, ln net.Listener, idle time.Duration) error {
 	if idle <= 0 {
 		return errors.New("httpipc: ServeIdle: idle must be positive")
 	}
-	il := NewIdleListener(ln, idle)
+	srv.lastEnd.Store(time.Now().UnixNano())
+	srv.trackIdle.Store(true)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, il) }()
-	select {
-	case err := <-done:
-		return err
-	case <-il.Idle():
+	go func() { done <- srv.Serve(ctx, ln) }()
+	timer := time.NewTimer(idle)
+	defer timer.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-timer.C:
+		}
+		if srv.active.Load() > 0 {
+			timer.Reset(idle)
+			continue
+		}
+		if since := time.Since(time.Unix(0, srv.lastEnd.Load())); since < idle {
+			timer.Reset(idle - since)
+			continue
+		}
+		break
 	}
 	if err := srv.Shutdown(ctx); err != nil {
 		<-done

@@ -270,7 +270,7 @@ func (s *stream) gatherBytes(n int, what string, at int64) error {
 	return s.gatherBytesIn(n, "", what, at)
 }
 
-//
+// gatherBytesIn is gatherBytes for an element of a section named prefix.
 // n was checked against a limit, but limits may be raised far beyond what a
 // peer really sends: buf grows with the bytes that arrive (at most
 // gatherStep beyond what is held, then doubling), never to a claimed size
