@@ -4,9 +4,12 @@
 // Start here: a [Suite] is a list of [Case] values, each with an ID of the
 // form "protocol/section/n", a title, a requirement [Level] and the spec text
 // it checks. A [Runner] runs a suite against a [Target] (any implementation,
-// given by URL) and returns a [Report], which [WriteText], [WriteJSON] and
-// [WriteJUnit] render. The suites themselves live in sub-packages, one per
-// protocol (for example conformance/afb).
+// given by URL) and returns a [Report], which [WriteText], [WriteJSON],
+// [WriteJUnit] and [WriteHTML] render ([ReadJSON] reads reports back, so
+// several runs merge into one HTML grid). The suites themselves live in
+// sub-packages, one per protocol (for example conformance/afb). The section
+// of a case ID is a numbered section of the protocol's reference in
+// docs/protocols; [Reference] and [Case.SectionTitle] resolve it.
 //
 // # Verdicts
 //
