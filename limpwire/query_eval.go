@@ -19,6 +19,8 @@ import (
 // together; numbers of every width together).
 func typeRank(v any) int {
 	switch v.(type) {
+	case belowNull:
+		return 0
 	case nil:
 		return 1
 	case float64, int64, int, int32:
@@ -360,9 +362,14 @@ func eqMatch(vals []any, missing bool, want any) bool {
 	return false
 }
 
+// belowNull is the sort value of an empty array: MongoDB sorts [] before
+// null and missing attributes, in both directions' terms.
+type belowNull struct{}
+
 // sortValue is the value a document sorts by for one key: the attribute,
 // or for an array its smallest element ascending and its largest
-// descending (MongoDB's rule); missing sorts as null.
+// descending (MongoDB's rule); missing sorts as null, an empty array
+// before null.
 func sortValue(doc Doc, attr string, dir int) any {
 	vals, _ := lookup(doc, attr)
 	var best any
@@ -371,9 +378,10 @@ func sortValue(doc Doc, attr string, dir int) any {
 		elems := []any{v}
 		if l, ok := v.([]any); ok {
 			if len(l) == 0 {
-				continue
+				elems = []any{belowNull{}}
+			} else {
+				elems = l
 			}
-			elems = l
 		}
 		for _, e := range elems {
 			if !found || (dir > 0 && CompareValues(e, best) < 0) || (dir < 0 && CompareValues(e, best) > 0) {

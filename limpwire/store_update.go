@@ -143,7 +143,11 @@ func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
 // $push/$addToSet and $pullAll). On error doc may be partly updated.
 func (u *Update) Apply(doc Doc) error {
 	for _, op := range u.ops {
-		parent, key, cur, exists, err := resolveForUpdate(doc, op.Attr)
+		// $remove on a missing path is a no-op that creates nothing.
+		parent, key, cur, exists, err := resolveForUpdate(doc, op.Attr, op.Op != "$remove")
+		if parent == nil && err == nil {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -234,9 +238,10 @@ func arith(op string, cur, n any) (any, error) {
 	return asFloat(cur) * asFloat(n), nil
 }
 
-// resolveForUpdate walks a dotted path, creating embedded documents on the
-// way as MongoDB does, and returns the container of the last component.
-func resolveForUpdate(doc Doc, path string) (parent any, key string, cur any, exists bool, err error) {
+// resolveForUpdate walks a dotted path, creating missing embedded documents
+// on the way as MongoDB does (when create is set; otherwise a missing one
+// returns a nil parent), and returns the container of the last component.
+func resolveForUpdate(doc Doc, path string, create bool) (parent any, key string, cur any, exists bool, err error) {
 	parts := strings.Split(path, ".")
 	var node any = doc
 	for i, p := range parts {
@@ -247,7 +252,10 @@ func resolveForUpdate(doc Doc, path string) (parent any, key string, cur any, ex
 			if last {
 				return x, p, child, ok, nil
 			}
-			if !ok || child == nil {
+			if !ok {
+				if !create {
+					return nil, "", nil, false, nil
+				}
 				child = map[string]any{}
 				x[p] = child
 			}
