@@ -1,8 +1,10 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/appwire/appwire/conformance"
 	"github.com/appwire/appwire/docs"
 )
 
@@ -48,4 +50,49 @@ func TestEveryCaseHasAReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDisputedMustCasesAreScoped: a MUST case that a reference names as
+// checking a point where upstreams disagree runs under exactly the
+// profiles the reference gives it ("(all)": unscoped), so that a profile
+// named after an upstream never asserts what that upstream does not do.
+// Cases of the same section that check agreed behaviour are not named and
+// not concerned.
+func TestDisputedMustCasesAreScoped(t *testing.T) {
+	for _, p := range protocols() {
+		s := p.suite()
+		ref, ok := docs.Reference(s.Name)
+		if !ok {
+			continue
+		}
+		byID := map[string]*conformance.Case{}
+		for i := range s.Cases {
+			byID[s.Cases[i].ID] = &s.Cases[i]
+		}
+		for _, sec := range ref.Sections {
+			for _, ch := range sec.Checked {
+				c := byID[ch.ID]
+				if c == nil || c.Level != conformance.Must {
+					continue
+				}
+				if !sameSet(c.Profiles, ch.Profiles) {
+					t.Errorf("%s (MUST) runs under %v, but %s:%d says %v", c.ID, orAll(c.Profiles), sec.File, sec.Line, orAll(ch.Profiles))
+				}
+			}
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+func orAll(p []string) []string {
+	if len(p) == 0 {
+		return []string{"all"}
+	}
+	return p
 }
