@@ -196,4 +196,3 @@ func endpointCases() []conformance.Case {
 		},
 	}}
 }
-

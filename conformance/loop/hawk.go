@@ -90,7 +90,7 @@ type signOpts struct {
 // signed is what a signed request covered, to check the answer with.
 type signed struct {
 	ts, nonce, method, resource, host string
-	port                               int
+	port                              int
 }
 
 // sign returns the Authorization value for method on u.

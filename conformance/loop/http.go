@@ -236,4 +236,3 @@ func mustURL(t *conformance.T, s string) *url.URL {
 	t.Check(err, "parsing a URL")
 	return u
 }
-
