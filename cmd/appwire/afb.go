@@ -17,78 +17,66 @@ import (
 // maxScriptLine bounds one line of an "afb call" script.
 const maxScriptLine = 1 << 20
 
-type afbCallFlags struct {
-	token, uuid string
-	ws, sync    bool
-	timeout     time.Duration
+// afbTool is "appwire afb": one call over HTTP or WebSocket, or, without
+// api/verb, a script read from stdin and sent over one WebSocket, as
+// afb-client-demo does.
+func afbTool() *toolGroup {
+	return &toolGroup{
+		name: "afb",
+		about: "URL is the API root of a binder, e.g. http://127.0.0.1:1234/api.\n" +
+			"Exit status: 0 success, 1 a reply that is not a success, 2 usage, 3 the binder could not be reached.",
+		subs: []subcommand{{
+			name: "call",
+			args: "URL [api/verb [JSON]]",
+			about: "With api/verb: one call; the reply JSON is printed. Exit 1 when its status is not success.\n" +
+				"Without: one call per stdin line ('api/verb JSON' or 'api verb JSON'; '#' starts a comment), sent over\n" +
+				"one WebSocket without waiting (--sync: one at a time); replies and events are printed as they arrive.",
+			flags: afbCallFlags,
+		}},
+	}
 }
 
-// cmdAFB implements "appwire afb call": one call over HTTP or WebSocket,
-// or, without api/verb, a script read from stdin and sent over one
-// WebSocket, as afb-client-demo does.
-func cmdAFB(ctx context.Context, c *cli, args []string) int {
-	if len(args) == 0 || args[0] != "call" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			afbUsage(c)
-			return exitOK
-		}
-		afbUsage(c)
-		return exitUsage
-	}
-	var f afbCallFlags
-	fs := flag.NewFlagSet("afb call", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.StringVar(&f.token, "token", "", "token presented at the upgrade and with HTTP calls (x-afb-token)")
-	fs.StringVar(&f.uuid, "uuid", "", "session uuid to join (x-afb-uuid)")
-	fs.BoolVar(&f.ws, "ws", false, "call over a WebSocket rather than HTTP (implied by a ws:// URL and by script mode)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each call")
-	fs.BoolVar(&f.sync, "sync", false, "script mode: wait for each reply before sending the next line")
-	fs.Usage = func() {
-		afbUsage(c)
-		fmt.Fprintln(c.stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	if len(pos) < 1 || len(pos) > 3 {
-		fs.Usage()
-		return exitUsage
-	}
-	url := pos[0]
-	if strings.HasPrefix(url, "ws://") || strings.HasPrefix(url, "wss://") {
-		f.ws = true
-	}
-	opts := afbproto.ClientOptions{Token: f.token, UUID: f.uuid}
-	if len(pos) == 1 {
-		return afbScript(ctx, c, url, opts, f.timeout, f.sync)
-	}
-	api, verb, ok := strings.Cut(pos[1], "/")
-	if !ok {
-		c.errorf("afb call: %q is not api/verb", pos[1])
-		return exitUsage
-	}
-	var callArgs any
-	if len(pos) == 3 {
-		if !json.Valid([]byte(pos[2])) {
-			c.errorf("afb call: the arguments are not valid JSON: %s", pos[2])
-			return exitUsage
-		}
-		callArgs = json.RawMessage(pos[2])
-	}
-	return afbOne(ctx, c, url, f.ws, opts, api, verb, callArgs, f.timeout)
-}
+func cmdAFB(ctx context.Context, c *cli, args []string) int { return afbTool().run(ctx, c, args) }
 
-func afbUsage(c *cli) {
-	fmt.Fprintln(c.stderr, "usage: appwire afb call [--token T] [--uuid U] [--ws] URL api/verb [JSON]")
-	fmt.Fprintln(c.stderr, "       appwire afb call [--token T] [--uuid U] [--sync] URL < script")
-	fmt.Fprintln(c.stderr, "\nURL is the API root of a binder, e.g. http://127.0.0.1:1234/api.")
-	fmt.Fprintln(c.stderr, "With api/verb: one call; the reply JSON is printed. Exit 1 when its status is not success.")
-	fmt.Fprintln(c.stderr, "Without: one call per stdin line ('api/verb JSON' or 'api verb JSON'; '#' starts a comment),")
-	fmt.Fprintln(c.stderr, "sent over one WebSocket without waiting (--sync: one at a time); replies and events are printed as they arrive.")
+func afbCallFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(string, ...any) int) int {
+	var (
+		token, uuid string
+		ws, sync    bool
+		timeout     time.Duration
+	)
+	fs.StringVar(&token, "token", "", "token presented at the upgrade and with HTTP calls (x-afb-token)")
+	fs.StringVar(&uuid, "uuid", "", "session uuid to join (x-afb-uuid)")
+	fs.BoolVar(&ws, "ws", false, "call over a WebSocket rather than HTTP (implied by a ws:// URL and by script mode)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each call")
+	fs.BoolVar(&sync, "sync", false, "script mode: wait for each reply before sending the next line")
+	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
+		switch {
+		case len(pos) == 0:
+			return usage("missing URL (the binder's API root, http://HOST:PORT/api)")
+		case len(pos) > 3:
+			return usage("unexpected argument %q after the JSON arguments", pos[3])
+		}
+		url := pos[0]
+		if strings.HasPrefix(url, "ws://") || strings.HasPrefix(url, "wss://") {
+			ws = true
+		}
+		opts := afbproto.ClientOptions{Token: token, UUID: uuid}
+		if len(pos) == 1 {
+			return afbScript(ctx, c, url, opts, timeout, sync)
+		}
+		api, verb, ok := strings.Cut(pos[1], "/")
+		if !ok {
+			return usage("%q is not api/verb", pos[1])
+		}
+		var callArgs any
+		if len(pos) == 3 {
+			if !json.Valid([]byte(pos[2])) {
+				return usage("the arguments are not valid JSON: %s", pos[2])
+			}
+			callArgs = json.RawMessage(pos[2])
+		}
+		return afbOne(ctx, c, url, ws, opts, api, verb, callArgs, timeout)
+	}
 }
 
 // afbOne makes one call and prints the reply.
@@ -108,7 +96,7 @@ func afbOne(ctx context.Context, c *cli, url string, ws bool, opts afbproto.Clie
 		hc, err := afbproto.NewHTTPClient(url, opts)
 		if err != nil {
 			c.errorf("afb call: %v", err)
-			return exitUsage
+			return exitProblem // as Dial's error over --ws: the binder cannot be reached there
 		}
 		defer hc.Close()
 		caller = hc

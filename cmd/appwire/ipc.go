@@ -18,45 +18,34 @@ import (
 	"github.com/appwire/appwire/httpipc"
 )
 
-// cmdIPC implements "appwire ipc serve|bridge|call".
-func cmdIPC(ctx context.Context, c *cli, args []string) int {
-	if len(args) == 0 {
-		ipcUsage(c)
-		return exitUsage
+// ipcTool is "appwire ipc serve|bridge|call".
+func ipcTool() *toolGroup {
+	return &toolGroup{
+		name: "ipc",
+		about: "HTTP over IPC. bridge and call take --registry FILE --service NAME instead of --socket to\n" +
+			"start the server app on demand. --socket defaults to $HTTPIPC_SOCKET.",
+		subs: []subcommand{
+			{
+				name: "serve", args: "(--socket PATH | --stdio) (--upstream URL | --demo | --conformance)",
+				about: "Serves HTTP over httpipc on a unix socket (or on stdin/stdout): a proxy to an upstream HTTP server,\n" +
+					"the reference OAuth authorization-and-API app (--demo), or the conformance reference handler.",
+				flags: ipcServeFlags,
+			},
+			{
+				name: "bridge", args: "--socket PATH",
+				about: "The localhost bridge: unchanged HTTP clients reach the socket's server through http://127.0.0.1:PORT/.",
+				flags: ipcBridgeFlags,
+			},
+			{
+				name: "call", args: "--socket PATH METHOD URL [BODY]",
+				about: "One request over the socket; the body goes to stdout, exit 1 on a status >= 400.",
+				flags: ipcCallFlags,
+			},
+		},
 	}
-	switch args[0] {
-	case "serve":
-		return ipcServe(ctx, c, args[1:])
-	case "bridge":
-		return ipcBridge(ctx, c, args[1:])
-	case "call":
-		return ipcCall(ctx, c, args[1:])
-	case "-h", "--help", "help":
-		ipcUsage(c)
-		return exitOK
-	}
-	c.errorf("ipc: unknown subcommand %q", args[0])
-	ipcUsage(c)
-	return exitUsage
 }
 
-func ipcUsage(c *cli) {
-	fmt.Fprint(c.stderr, `usage:
-  appwire ipc serve  (--socket PATH | --stdio) (--upstream URL | --demo | --conformance) [--idle D] [--allow-uid LIST]
-  appwire ipc bridge --socket PATH [--listen 127.0.0.1:0] [--forwarded] [--timeout D]
-  appwire ipc call   --socket PATH [-i] [-H 'Name: value'] METHOD URL [BODY]
-
-serve   serves HTTP over httpipc on a unix socket: a proxy to an upstream
-        HTTP server, or the reference OAuth authorization-and-API app (--demo)
-bridge  the localhost bridge: unchanged HTTP clients reach the socket's
-        server through http://127.0.0.1:PORT/
-call    one request over the socket; the body goes to stdout, exit 1 on
-        a status >= 400
-
-bridge and call take --registry FILE --service NAME instead of --socket to
-start the server app on demand. --socket defaults to $HTTPIPC_SOCKET.
-`)
-}
+func cmdIPC(ctx context.Context, c *cli, args []string) int { return ipcTool().run(ctx, c, args) }
 
 // ipcTarget is how bridge and call reach the server app.
 type ipcTarget struct {
@@ -92,15 +81,13 @@ func (t *ipcTarget) transport() (*httpipc.Transport, func(), error) {
 	return nil, nil, errors.New("no --socket (or --registry and --service)")
 }
 
-func ipcServe(ctx context.Context, c *cli, args []string) int {
+func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(string, ...any) int) int {
 	var (
 		socket, upstream, issuer string
 		demo, reference, stdio   bool
 		idle                     time.Duration
 		uids                     listFlag
 	)
-	fs := flag.NewFlagSet("ipc serve", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	fs.StringVar(&socket, "socket", os.Getenv(httpipc.EnvSocket), "unix socket `PATH` to listen on")
 	fs.StringVar(&upstream, "upstream", "", "proxy every request to this HTTP `URL`")
 	fs.BoolVar(&demo, "demo", false, "serve the reference OAuth authorization-and-API app")
@@ -109,94 +96,84 @@ func ipcServe(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&issuer, "issuer", "http://"+httpipc.DefaultHost, "--demo: the app's issuer `URL` (RFC 8414 metadata)")
 	fs.DurationVar(&idle, "idle", 0, "exit after no client has been connected for this long (0: never)")
 	fs.Var(&uids, "allow-uid", "uids allowed to connect (comma-separated; default: this user; Linux only)")
-	fs.Usage = func() { ipcUsage(c); fmt.Fprintln(c.stderr, "\nflags:"); fs.PrintDefaults() }
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	} else if err != nil {
-		return exitUsage
-	}
-	handlers := 0
-	for _, set := range []bool{upstream != "", demo, reference} {
-		if set {
-			handlers++
+	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
+		handlers := 0
+		for _, set := range []bool{upstream != "", demo, reference} {
+			if set {
+				handlers++
+			}
 		}
-	}
-	switch {
-	case len(pos) > 0:
-		c.errorf("ipc serve: unexpected argument %q", pos[0])
-	case socket == "" && !stdio:
-		c.errorf("ipc serve: no --socket (or --stdio)")
-	case handlers != 1:
-		c.errorf("ipc serve: want exactly one of --upstream URL, --demo, --conformance")
-	case idle < 0:
-		c.errorf("ipc serve: negative --idle")
-	}
-	if len(pos) > 0 || (socket == "" && !stdio) || handlers != 1 || idle < 0 {
-		fmt.Fprintln(c.stderr)
-		fs.Usage()
-		return exitUsage
-	}
-	var h http.Handler
-	what := "the demo OAuth app"
-	if reference {
-		h, what = ipcsuite.Handler(), "the conformance reference handler"
-	} else if demo {
-		app, err := newDemoApp(issuer)
+		switch {
+		case len(pos) > 0:
+			return usage("unexpected argument %q", pos[0])
+		case socket == "" && !stdio:
+			return usage("no --socket (or --stdio)")
+		case handlers != 1:
+			return usage("want exactly one of --upstream URL, --demo, --conformance")
+		case idle < 0:
+			return usage("negative --idle")
+		}
+		var h http.Handler
+		what := "the demo OAuth app"
+		if reference {
+			h, what = ipcsuite.Handler(), "the conformance reference handler"
+		} else if demo {
+			app, err := newDemoApp(issuer)
+			if err != nil {
+				c.errorf("ipc serve: %v", err)
+				return exitUsage
+			}
+			h = app
+		} else {
+			u, err := url.Parse(upstream)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				c.errorf("ipc serve: bad --upstream %q: want http://host[:port][/path]", upstream)
+				return exitUsage
+			}
+			h = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
+			what = "a proxy to " + upstream
+		}
+		if stdio {
+			// stdout is the wire: nothing else may be printed there.
+			err := (&httpipc.Server{Handler: h}).ServeConn(ctx, stdioConn{c})
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+				c.errorf("ipc serve: %v", err)
+				return exitProblem
+			}
+			return exitOK
+		}
+		check, mode, err := peerPolicy(uids)
+		if err != nil {
+			c.errorf("ipc serve: --allow-uid: %v", err)
+			return exitUsage
+		}
+		ln, err := httpipc.ListenUnix(ctx, socket)
 		if err != nil {
 			c.errorf("ipc serve: %v", err)
-			return exitUsage
+			return exitProblem
 		}
-		h = app
-	} else {
-		u, err := url.Parse(upstream)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			c.errorf("ipc serve: bad --upstream %q: want http://host[:port][/path]", upstream)
-			return exitUsage
+		if err := os.Chmod(socket, mode); err != nil {
+			ln.Close()
+			c.errorf("ipc serve: %v", err)
+			return exitProblem
 		}
-		h = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
-		what = "a proxy to " + upstream
-	}
-	if stdio {
-		// stdout is the wire: nothing else may be printed there.
-		err := (&httpipc.Server{Handler: h}).ServeConn(ctx, stdioConn{c})
-		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+		if check != nil {
+			ln = httpipc.CheckPeers(ln, check, func(err error) { c.errorf("ipc serve: refused a client: %v", err) })
+		}
+		srv := &httpipc.Server{Handler: h}
+		fmt.Fprintf(c.stdout, "serving %s on unix:%s\n", what, socket)
+		if idle > 0 {
+			srv.Options.IdleTimeout = idle
+			err = httpipc.ServeIdle(ctx, srv, ln, idle)
+		} else {
+			err = srv.Serve(ctx, ln)
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
 			c.errorf("ipc serve: %v", err)
 			return exitProblem
 		}
 		return exitOK
 	}
-	check, mode, err := peerPolicy(uids)
-	if err != nil {
-		c.errorf("ipc serve: --allow-uid: %v", err)
-		return exitUsage
-	}
-	ln, err := httpipc.ListenUnix(ctx, socket)
-	if err != nil {
-		c.errorf("ipc serve: %v", err)
-		return exitProblem
-	}
-	if err := os.Chmod(socket, mode); err != nil {
-		ln.Close()
-		c.errorf("ipc serve: %v", err)
-		return exitProblem
-	}
-	if check != nil {
-		ln = httpipc.CheckPeers(ln, check, func(err error) { c.errorf("ipc serve: refused a client: %v", err) })
-	}
-	srv := &httpipc.Server{Handler: h}
-	fmt.Fprintf(c.stdout, "serving %s on unix:%s\n", what, socket)
-	if idle > 0 {
-		srv.Options.IdleTimeout = idle
-		err = httpipc.ServeIdle(ctx, srv, ln, idle)
-	} else {
-		err = srv.Serve(ctx, ln)
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		c.errorf("ipc serve: %v", err)
-		return exitProblem
-	}
-	return exitOK
 }
 
 // peerPolicy turns --allow-uid into a PeerCheck and the socket's file
@@ -231,52 +208,44 @@ func peerPolicy(list []string) (httpipc.PeerCheck, os.FileMode, error) {
 	return httpipc.RequireUID(uids...), mode, nil
 }
 
-func ipcBridge(ctx context.Context, c *cli, args []string) int {
+func ipcBridgeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(string, ...any) int) int {
 	var (
 		target ipcTarget
 		listen string
 		opts   httpipc.BridgeOptions
 		hosts  listFlag
 	)
-	fs := flag.NewFlagSet("ipc bridge", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	target.flags(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:0", "loopback `HOST:PORT` to listen on")
 	fs.BoolVar(&opts.Forwarded, "forwarded", false, "add Forwarded: proto=http;host=... (RFC 7239)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "answer 504 when a response takes longer (0: no limit)")
 	fs.Var(&hosts, "allow-host", "Host names accepted besides loopback ones (comma-separated; * for any)")
-	fs.Usage = func() { ipcUsage(c); fmt.Fprintln(c.stderr, "\nflags:"); fs.PrintDefaults() }
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
+		if len(pos) > 0 {
+			return usage("unexpected argument %q (bridge takes only flags)", pos[0])
+		}
+		tr, closeTr, err := target.transport()
+		if err != nil {
+			c.errorf("ipc bridge: %v", err)
+			return exitUsage
+		}
+		defer closeTr()
+		if len(hosts) > 0 {
+			opts.AllowedHosts = append([]string{"localhost", "127.0.0.1", "::1", httpipc.DefaultHost}, hosts...)
+		}
+		b := httpipc.NewBridge(tr, opts)
+		ln, err := b.Listen(ctx, listen)
+		if err != nil {
+			c.errorf("ipc bridge: %v", err)
+			return exitProblem
+		}
+		fmt.Fprintf(c.stdout, "bridge http://%s -> %s\n", ln.Addr(), target.describe())
+		if err := b.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+			c.errorf("ipc bridge: %v", err)
+			return exitProblem
+		}
 		return exitOK
-	} else if err != nil {
-		return exitUsage
 	}
-	if len(pos) > 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	tr, closeTr, err := target.transport()
-	if err != nil {
-		c.errorf("ipc bridge: %v", err)
-		return exitUsage
-	}
-	defer closeTr()
-	if len(hosts) > 0 {
-		opts.AllowedHosts = append([]string{"localhost", "127.0.0.1", "::1", httpipc.DefaultHost}, hosts...)
-	}
-	b := httpipc.NewBridge(tr, opts)
-	ln, err := b.Listen(ctx, listen)
-	if err != nil {
-		c.errorf("ipc bridge: %v", err)
-		return exitProblem
-	}
-	fmt.Fprintf(c.stdout, "bridge http://%s -> %s\n", ln.Addr(), target.describe())
-	if err := b.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
-		c.errorf("ipc bridge: %v", err)
-		return exitProblem
-	}
-	return exitOK
 }
 
 func (t *ipcTarget) describe() string {
