@@ -47,7 +47,11 @@ func TestRooms(t *testing.T) {
 		t.Fatalf("third participant: %v", err)
 	}
 	info, err := guest.Room(ctx, made.RoomToken) // with the Basic participant token
-	if err != nil || len(info.Participants) != 2 || info.RoomName != "standup" || !info.Participants[0].Owner || info.ClientMaxSize != 2 {
+	owners := map[string]bool{}
+	for _, p := range info.Participants {
+		owners[p.DisplayName] = p.Owner
+	}
+	if err != nil || len(info.Participants) != 2 || info.RoomName != "standup" || !owners["Bob"] || owners["Alice"] || info.ClientMaxSize != 2 {
 		t.Fatalf("room as guest %+v %v", info, err)
 	}
 	stranger, stok := session(t, srv.URL, nil)
