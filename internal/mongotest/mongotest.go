@@ -170,9 +170,7 @@ func build() (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		if goBin = filepath.Join(runtime.GOROOT(), "bin", "go"); !fileExists(goBin) {
-			return "", errors.New("no go toolchain in PATH")
-		}
+		return "", errors.New("no go toolchain in PATH")
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
@@ -194,8 +192,6 @@ func build() (string, error) {
 	}
 	return out, nil
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func tail(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")

@@ -368,16 +368,15 @@ func genQuery() *rapid.Generator[[]any] {
 // ---- the naive evaluator: the raw JSON query, read literally ----
 
 type naiveQuery struct {
-	sortKey   string
-	sortDir   int
-	skip      int
-	limit     int
-	hasGroup  bool
-	groupBy   string
-	groupN    int
-	attrs     []string
-	hasAttrs  bool
-	hasLimits bool
+	sortKey  string
+	sortDir  int
+	skip     int
+	limit    int
+	hasGroup bool
+	groupBy  string
+	groupN   int
+	attrs    []string
+	hasAttrs bool
 }
 
 func naiveRead(docs []limpwire.Doc, raw []any) result {
