@@ -1,13 +1,11 @@
 package limpsuite
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/appwire/appwire/conformance"
-	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/appwire/appwire/limpwire"
 	"github.com/appwire/appwire/limpwire/limpwiretest"
 )
@@ -63,23 +61,4 @@ func runner() conformance.Runner {
 	return conformance.Runner{Timeout: 5 * time.Second, Parallel: 16}
 }
 
-func TestReference(t *testing.T) {
-	for _, profile := range []string{Profile60, ProfileAppwire} {
-		t.Run(profile, func(t *testing.T) {
-			r := runner()
-			r.Profile = profile
-			r.Strict = true
-			rep, err := r.Run(context.Background(), Suite(), target(startServer(t, refOptions(), nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, res := range rep.Results {
-				if res.Verdict != conformance.Pass && res.Verdict != conformance.Skip {
-					t.Errorf("%s: %v %s %v %s", res.ID, res.Verdict, res.Message, res.Expected, res.Actual)
-				}
-			}
-		})
-	}
-}
 
-var _ = conformancetest.Prove
