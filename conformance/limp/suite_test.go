@@ -60,5 +60,3 @@ func target(url string) conformance.Target {
 func runner() conformance.Runner {
 	return conformance.Runner{Timeout: 5 * time.Second, Parallel: 16}
 }
-
-
