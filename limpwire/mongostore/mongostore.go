@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -281,7 +282,11 @@ func (s *Store) buckets(ctx context.Context, coll *mongo.Collection, match mongo
 		}
 		s.noBucketAuto.Store(true) // NotImplemented / unrecognized stage
 	}
-	p := append(slices.Clone(match), bson.D{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: g.By, Value: 1}}}})
+	proj := bson.D{{Key: "_id", Value: 0}, {Key: g.By, Value: 1}}
+	if g.By == "_id" || strings.HasPrefix(g.By, "_id.") {
+		proj = bson.D{{Key: g.By, Value: 1}}
+	}
+	p := append(slices.Clone(match), bson.D{{Key: "$project", Value: proj}})
 	docs, err := s.aggregate(ctx, coll, p)
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: $group %s: %w", g.By, err)

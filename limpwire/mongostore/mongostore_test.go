@@ -2,6 +2,8 @@ package mongostore_test
 
 import (
 	"context"
+	"os"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +36,10 @@ func TestMongoStoreSuite(t *testing.T) {
 		db := srv.Database() + "_" + string(rune('a'+n.Add(1)))
 		t.Cleanup(func() { _ = c.Database(db).Drop(context.Background()) })
 		return mongostore.New(c, db, mongostore.Options{})
-	}, storetest.Caps{TextSearch: false}) // FerretDB 1.x has no $text
+	}, storetest.Caps{
+		// FerretDB 1.x has no $text; a real MongoDB does.
+		TextSearch: os.Getenv(mongotest.EnvURI) != "",
+	})
 }
 
 func TestMongoStoreDial(t *testing.T) {
@@ -69,5 +74,37 @@ func TestMongoStoreDial(t *testing.T) {
 	}
 	if _, err := mongostore.Dial(ctx, "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300", "x", mongostore.Options{}); err == nil {
 		t.Fatal("Dial of a closed port succeeded")
+	}
+}
+
+// TestMongoStoreGroupByID buckets by _id, whose projection differs from
+// other attributes' when the server has no $bucketAuto.
+func TestMongoStoreGroupByID(t *testing.T) {
+	c, srv := connect(t)
+	ctx := context.Background()
+	ms := mongostore.New(c, srv.Database(), mongostore.Options{})
+	mem := limpwire.NewMemoryStore()
+	for i := range 5 {
+		id := limpwire.NewObjectID().Hex()
+		for _, st := range []limpwire.Store{mem, ms} {
+			if _, err := st.Create(ctx, "g", limpwire.Doc{"_id": id, "i": i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q, err := limpwire.ParseQuery([]any{map[string]any{"$group": []any{map[string]any{"by": "_id", "count": 2.0}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := mem.Read(ctx, "g", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ms.Read(ctx, "g", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Groups["_id"]) != 2 || !reflect.DeepEqual(a.Groups, b.Groups) {
+		t.Fatalf("groups by _id: memory %v, mongo %v", a.Groups, b.Groups)
 	}
 }
