@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -30,8 +31,15 @@ func simplepushProtocol() protocol {
 		suite: spsuite.Suite,
 		probe: probeWebSocket,
 		serveFlags: func(fs *flag.FlagSet) {
-			fs.StringVar(&cfg.dialect, "simplepush-dialect", cfg.dialect,
-				"wire dialect where upstreams disagree: pushgo or autopush (see go doc ./simplepush Dialect)")
+			fs.Func("simplepush-dialect",
+				"wire `dialect` where upstreams disagree: pushgo or autopush (see go doc ./simplepush Dialect) (default pushgo)",
+				func(v string) error {
+					if _, ok := simplepush.ParseDialect(v); !ok || v == "" {
+						return errors.New("want pushgo or autopush")
+					}
+					cfg.dialect = v
+					return nil
+				})
 			fs.DurationVar(&cfg.helloTimeout, "simplepush-hello-timeout", 0,
 				fmt.Sprintf("from socket open to hello (0: the default, %s)", simplepush.DefaultHelloTimeout))
 			fs.DurationVar(&cfg.minPingInterval, "simplepush-min-ping-interval", 0,
