@@ -276,6 +276,7 @@ func framingCases() []conformance.Case {
 			Level:       must,
 			Requirement: "DATA after END_STREAM on a stream still open is a connection error (flow control violated, code PROTOCOL).",
 			Run: func(ctx context.Context, t *conformance.T) {
+				needRoute(ctx, t, "/slow?ms=0")
 				connError(ctx, t, codeProtocol, func(c *conn) {
 					c.request(ctx, 1, get("GET", "/slow?ms=10000", nil))
 					c.send(frame{typ: tData, sid: 1, payload: []byte("more")})
@@ -420,6 +421,7 @@ func fillSlots(ctx context.Context, t *conformance.T, c *conn, p peer) int {
 	if p.maxStreams == 0 || p.maxStreams > 256 {
 		t.Skipf("the target's max_concurrent_streams is %d: the case needs 1..256", p.maxStreams)
 	}
+	needRoute(ctx, t, "/slow?ms=0")
 	m := int(p.maxStreams)
 	var batch []frame
 	for i := 0; i < m-1; i++ {

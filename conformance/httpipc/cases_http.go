@@ -117,6 +117,7 @@ func concurrencyCases() []conformance.Case {
 			Level:       must,
 			Requirement: "Streams are independent: a slow response does not delay the others (no head-of-line blocking).",
 			Run: func(ctx context.Context, t *conformance.T) {
+				needRoute(ctx, t, "/slow?ms=0")
 				c := dial(ctx, t)
 				defer c.close()
 				p := c.handshake(ctx)
@@ -177,7 +178,7 @@ func flowCases() []conformance.Case {
 				}
 				c.ping(ctx, "credit-1") // nothing beyond the credit meanwhile
 				c.recvStream[1] += 1 << 20
-				c.send(frame{typ: tCredit, sid: 1, payload: appendVarint(nil, 1<<20)})
+				c.send(frame{typ: tCredit, sid: 1, payload: bhttp.AppendVarint(nil, 1<<20)})
 				resp := c.okResponse(ctx, 1, 200, "/bytes/N")
 				if !bytes.Equal(resp.Body, pattern(20000)) {
 					t.Failf("20000 bytes of the /bytes pattern", "%d bytes", len(resp.Body))
@@ -208,7 +209,7 @@ func flowCases() []conformance.Case {
 				}
 				c.ping(ctx, "credit-0")
 				c.recvConn += 1 << 20
-				c.send(frame{typ: tCredit, payload: appendVarint(nil, 1<<20)})
+				c.send(frame{typ: tCredit, payload: bhttp.AppendVarint(nil, 1<<20)})
 				for _, sid := range []uint64{1, 3} {
 					resp := c.okResponse(ctx, sid, 200, "/bytes/N")
 					if !bytes.Equal(resp.Body, pattern(10000)) {
@@ -264,7 +265,7 @@ func intParam(t *conformance.T, name string, def int) int {
 // length prefixes included) is exactly size bytes (size >= 64), each value
 // at most maxValue bytes (>= 64).
 func fill(size, maxValue int) bhttp.Fields {
-	lineLen := func(name string, v int) int { return 1 + len(name) + len(appendVarint(nil, uint64(v))) + v }
+	lineLen := func(name string, v int) int { return 1 + len(name) + len(bhttp.AppendVarint(nil, uint64(v))) + v }
 	var fs bhttp.Fields
 	for i := 0; size > 0; i++ {
 		name := fmt.Sprintf("x-fill-%d", i)
@@ -294,7 +295,7 @@ func fill(size, maxValue int) bhttp.Fields {
 // valueFor returns v such that v plus the length of its varint is rest.
 func valueFor(rest int) (int, bool) {
 	for _, vl := range []int{1, 2, 4} {
-		if v := rest - vl; v >= 0 && len(appendVarint(nil, uint64(v))) == vl {
+		if v := rest - vl; v >= 0 && len(bhttp.AppendVarint(nil, uint64(v))) == vl {
 			return v, true
 		}
 	}
@@ -303,7 +304,7 @@ func valueFor(rest int) (int, bool) {
 
 func encodedLen(fs bhttp.Fields) (enc, nameValue int) {
 	for _, f := range fs {
-		enc += len(appendVarint(nil, uint64(len(f.Name)))) + len(f.Name) + len(appendVarint(nil, uint64(len(f.Value)))) + len(f.Value)
+		enc += len(bhttp.AppendVarint(nil, uint64(len(f.Name)))) + len(f.Name) + len(bhttp.AppendVarint(nil, uint64(len(f.Value)))) + len(f.Value)
 		nameValue += len(f.Name) + len(f.Value)
 	}
 	return enc, nameValue
@@ -461,7 +462,7 @@ func invalid(ctx context.Context, t *conformance.T, msg []byte) {
 // control appends request control data with minimal varints.
 func control(b []byte, method, scheme, authority, path string) []byte {
 	for _, s := range []string{method, scheme, authority, path} {
-		b = append(appendVarint(b, uint64(len(s))), s...)
+		b = append(bhttp.AppendVarint(b, uint64(len(s))), s...)
 	}
 	return b
 }
@@ -472,10 +473,10 @@ func rawRequest(path string, fields ...bhttp.Field) []byte {
 	b := control([]byte{0}, "GET", "http", "ipc.localhost", path)
 	var sec []byte
 	for _, f := range fields {
-		sec = append(appendVarint(sec, uint64(len(f.Name))), f.Name...)
-		sec = append(appendVarint(sec, uint64(len(f.Value))), f.Value...)
+		sec = append(bhttp.AppendVarint(sec, uint64(len(f.Name))), f.Name...)
+		sec = append(bhttp.AppendVarint(sec, uint64(len(f.Value))), f.Value...)
 	}
-	b = append(appendVarint(b, uint64(len(sec))), sec...)
+	b = append(bhttp.AppendVarint(b, uint64(len(sec))), sec...)
 	return append(b, 0, 0)
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/appwire/appwire/conformance"
@@ -158,9 +159,9 @@ func (c *conn) send(fs ...frame) {
 
 // hello builds a HELLO frame.
 func hello(version uint64, settings ...setting) frame {
-	p := appendVarint(nil, version)
+	p := bhttp.AppendVarint(nil, version)
 	for _, s := range settings {
-		p = appendVarint(appendVarint(p, s.id), s.value)
+		p = bhttp.AppendVarint(bhttp.AppendVarint(p, s.id), s.value)
 	}
 	return frame{typ: tHello, payload: p}
 }
@@ -244,7 +245,7 @@ func (c *conn) parseHello(f *frame) {
 		c.t.Failf("max_frame_size of at least 1024", "%s", f.String())
 	}
 	c.server, c.helloSeen = p, true
-	c.sendConn = int64(min(p.connCredit, maxVarint))
+	c.sendConn = int64(min(p.connCredit, bhttp.MaxVarint))
 }
 
 // nextEvent returns the next frame or the error that ended the stream
@@ -368,13 +369,13 @@ func (c *conn) observe(f *frame) {
 			t.Failf("a well-formed CREDIT payload", "%s", f.String())
 		}
 		if f.sid == 0 {
-			c.sendConn += int64(min(inc, maxVarint/4))
+			c.sendConn += int64(min(inc, bhttp.MaxVarint/4))
 		} else {
 			w, ok := c.sendStream[f.sid]
 			if !ok {
-				w = int64(min(c.server.streamCredit, maxVarint/4))
+				w = int64(min(c.server.streamCredit, bhttp.MaxVarint/4))
 			}
-			c.sendStream[f.sid] = w + int64(min(inc, maxVarint/4))
+			c.sendStream[f.sid] = w + int64(min(inc, bhttp.MaxVarint/4))
 		}
 	case tPing:
 		if len(f.payload) != 8 || f.sid != 0 {
@@ -456,7 +457,7 @@ func (c *conn) sendData(ctx context.Context, sid uint64, msg []byte, end bool, s
 func (c *conn) credit(sid uint64) int64 {
 	w, ok := c.sendStream[sid]
 	if !ok {
-		w = int64(min(c.server.streamCredit, maxVarint/4))
+		w = int64(min(c.server.streamCredit, bhttp.MaxVarint/4))
 	}
 	return min(w, c.sendConn)
 }
@@ -464,7 +465,7 @@ func (c *conn) credit(sid uint64) int64 {
 func (c *conn) useCredit(sid uint64, n int64) {
 	w, ok := c.sendStream[sid]
 	if !ok {
-		w = int64(min(c.server.streamCredit, maxVarint/4))
+		w = int64(min(c.server.streamCredit, bhttp.MaxVarint/4))
 	}
 	c.sendStream[sid], c.sendConn = w-n, c.sendConn-n
 }
@@ -553,6 +554,32 @@ func (c *conn) skipIf404(sid uint64, route string) {
 	if st := c.streams[sid]; st != nil && st.end {
 		if r, err := bhttp.DecodeResponse(st.data, bhttp.Limits{MaxBodySize: 256 << 20}); err == nil && r.Status == 404 {
 			c.t.Skipf("the target has no %s route (404): serve ipcsuite.Handler() to run this case", route)
+		}
+	}
+}
+
+// needRoute skips the case when the target has no route for path
+// (404), asked on a connection of its own so that the case's stream
+// numbering is untouched. Any other answer lets the case go on: judging
+// it is the case's business.
+func needRoute(ctx context.Context, t *conformance.T, path string) {
+	c := dial(ctx, t)
+	defer c.close()
+	c.handshake(ctx)
+	c.request(ctx, 1, get("GET", path, nil))
+	if st, err := c.awaitEvent(ctx, 1); err == nil && st.end {
+		c.skipIf404(1, strings.SplitN(path, "?", 2)[0])
+	}
+}
+
+// awaitEvent is await that returns the read error instead of failing.
+func (c *conn) awaitEvent(ctx context.Context, sid uint64) (*stream, error) {
+	for {
+		if st := c.streams[sid]; st != nil && (st.end || st.reset != nil) {
+			return st, nil
+		}
+		if _, err := c.nextEvent(ctx); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/appwire/appwire/httpipc/bhttp"
 )
 
 // The suite reads the target's frames with its own parser, not the httpipc
@@ -43,7 +45,6 @@ const (
 	codeMessageTooLarge = 0x7
 
 	minFrameSize = 1024
-	maxVarint    = 1<<62 - 1
 )
 
 var typeNames = map[uint64]string{tHello: "HELLO", tData: "DATA", tReset: "RESET", tGoAway: "GOAWAY", tPing: "PING", tCredit: "CREDIT"}
@@ -69,35 +70,6 @@ type frame struct {
 	payload []byte
 }
 
-// consume decodes the QUIC varint at the start of b (n == 0: too short).
-func consume(b []byte) (v uint64, n int) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	n = 1 << (b[0] >> 6)
-	if len(b) < n {
-		return 0, 0
-	}
-	v = uint64(b[0] & 0x3f)
-	for _, c := range b[1:n] {
-		v = v<<8 | uint64(c)
-	}
-	return v, n
-}
-
-// appendVarint appends the minimal encoding of v.
-func appendVarint(b []byte, v uint64) []byte {
-	switch {
-	case v <= 63:
-		return append(b, byte(v))
-	case v <= 16383:
-		return append(b, 0x40|byte(v>>8), byte(v))
-	case v <= 1<<30-1:
-		return append(b, 0x80|byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-	}
-	return append(b, 0xc0|byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-}
-
 // errFrameTooLong: a frame's Length is above what the reader accepts.
 type errFrameTooLong struct{ typ, sid, length uint64 }
 
@@ -119,21 +91,12 @@ func readFrame(r *bufio.Reader, max uint64) (frame, error) {
 			hdr[2] = uint64(c)
 			continue
 		}
-		c, err := r.ReadByte()
+		v, err := readVarint(r)
 		if err != nil {
 			if i > 0 {
 				err = unexpected(err)
 			}
 			return frame{}, err
-		}
-		n := 1 << (c >> 6)
-		v := uint64(c & 0x3f)
-		for j := 1; j < n; j++ {
-			c, err := r.ReadByte()
-			if err != nil {
-				return frame{}, unexpected(err)
-			}
-			v = v<<8 | uint64(c)
 		}
 		hdr[i] = v
 	}
@@ -148,6 +111,22 @@ func readFrame(r *bufio.Reader, max uint64) (frame, error) {
 	return f, nil
 }
 
+// readVarint reads one QUIC varint with bhttp's decoder: the first byte
+// says how many follow.
+func readVarint(r *bufio.Reader) (uint64, error) {
+	first, err := r.Peek(1)
+	if err != nil {
+		return 0, err
+	}
+	b, err := r.Peek(1 << (first[0] >> 6))
+	if err != nil {
+		return 0, unexpected(err)
+	}
+	v, n := bhttp.ConsumeVarint(b)
+	_, _ = r.Discard(n)
+	return v, nil
+}
+
 func unexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF
@@ -157,10 +136,10 @@ func unexpected(err error) error {
 
 // encode returns the wire form of f (minimal varints).
 func (f *frame) encode() []byte {
-	b := appendVarint(nil, f.typ)
-	b = appendVarint(b, f.sid)
+	b := bhttp.AppendVarint(nil, f.typ)
+	b = bhttp.AppendVarint(b, f.sid)
 	b = append(b, f.flags)
-	b = appendVarint(b, uint64(len(f.payload)))
+	b = bhttp.AppendVarint(b, uint64(len(f.payload)))
 	return append(b, f.payload...)
 }
 
@@ -177,17 +156,17 @@ type setting struct{ id, value uint64 }
 // hello decodes a HELLO payload: version and settings in wire order.
 func (f *frame) hello() (version uint64, settings []setting, err error) {
 	p := f.payload
-	v, n := consume(p)
+	v, n := bhttp.ConsumeVarint(p)
 	if n == 0 {
 		return 0, nil, errors.New("HELLO payload has no version")
 	}
 	p = p[n:]
 	for len(p) > 0 {
-		id, n1 := consume(p)
+		id, n1 := bhttp.ConsumeVarint(p)
 		if n1 == 0 {
 			return v, settings, errors.New("HELLO setting truncated")
 		}
-		val, n2 := consume(p[n1:])
+		val, n2 := bhttp.ConsumeVarint(p[n1:])
 		if n2 == 0 {
 			return v, settings, errors.New("HELLO setting value truncated")
 		}
@@ -199,7 +178,7 @@ func (f *frame) hello() (version uint64, settings []setting, err error) {
 
 // reset decodes a RESET payload.
 func (f *frame) reset() (code uint64, reason string, err error) {
-	code, n := consume(f.payload)
+	code, n := bhttp.ConsumeVarint(f.payload)
 	if n == 0 {
 		return 0, "", errors.New("RESET payload truncated")
 	}
@@ -209,11 +188,11 @@ func (f *frame) reset() (code uint64, reason string, err error) {
 
 // goAway decodes a GOAWAY payload.
 func (f *frame) goAway() (last, code uint64, reason string, err error) {
-	last, n := consume(f.payload)
+	last, n := bhttp.ConsumeVarint(f.payload)
 	if n == 0 {
 		return 0, 0, "", errors.New("GOAWAY payload truncated")
 	}
-	code, m := consume(f.payload[n:])
+	code, m := bhttp.ConsumeVarint(f.payload[n:])
 	if m == 0 {
 		return 0, 0, "", errors.New("GOAWAY payload truncated")
 	}
@@ -222,7 +201,7 @@ func (f *frame) goAway() (last, code uint64, reason string, err error) {
 }
 
 func reasonAt(p []byte) (string, error) {
-	l, n := consume(p)
+	l, n := bhttp.ConsumeVarint(p)
 	if n == 0 || uint64(len(p)-n) != l {
 		return "", errors.New("reason length does not match the payload")
 	}
@@ -231,7 +210,7 @@ func reasonAt(p []byte) (string, error) {
 
 // credit decodes a CREDIT payload.
 func (f *frame) credit() (uint64, error) {
-	v, n := consume(f.payload)
+	v, n := bhttp.ConsumeVarint(f.payload)
 	if n == 0 || n != len(f.payload) || v == 0 {
 		return 0, errors.New("CREDIT payload is not one non-zero varint")
 	}

@@ -381,7 +381,7 @@ func ipcMutants() []mutant {
 			if f.typ == tGoAway {
 				last, code, _, err := f.goAway()
 				if err == nil {
-					f.payload = append(appendVarint(nil, last+2), byte(code), 0)
+					f.payload = append(bhttp.AppendVarint(nil, last+2), byte(code), 0)
 				}
 			}
 			return one(f)

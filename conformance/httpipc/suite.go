@@ -16,7 +16,7 @@ const (
 func Suite() *conformance.Suite {
 	s := &conformance.Suite{
 		Name:  "httpipc",
-		Title: "httpipc: bhttp in frames over a byte stream (specs/httpipc.md §3, RFC 9292)",
+		Title: "httpipc: bhttp in frames over a byte stream (docs/protocols/httpipc.md §3, RFC 9292)",
 		Sections: map[string]string{
 			"2.2":   "Binary HTTP messages (RFC 9292)",
 			"3.2.1": "HELLO and settings",

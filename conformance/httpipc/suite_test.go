@@ -5,8 +5,10 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +78,40 @@ func TestProof(t *testing.T) {
 	conformancetest.Prove(t, Suite(), runner(), func(t *testing.T, _ string) conformance.Target {
 		return target("unix://" + serveUnix(t, referenceServer()))
 	}, mutants(func(t *testing.T) string { return serveUnix(t, referenceServer()) }))
+}
+
+// TestMissingRoutesSkip: against a server that answers 404 to every path
+// (a target that does not serve the suite's handler), the cases that need
+// a route skip instead of failing, and the others still pass.
+func TestMissingRoutesSkip(t *testing.T) {
+	s := referenceServer()
+	s.Handler = http.NotFoundHandler()
+	r := runner()
+	r.Strict = true
+	rep, err := r.Run(context.Background(), Suite(), target("unix://"+serveUnix(t, s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, res := range rep.Results {
+		switch res.Verdict {
+		case conformance.Skip:
+			skipped++
+			if !strings.Contains(res.Message, "404") {
+				t.Errorf("%s skipped for another reason: %s", res.ID, res.Message)
+			}
+		case conformance.Pass:
+		default:
+			t.Errorf("%s: %v (%s %s), want PASS or a skip for the missing route", res.ID, res.Verdict, res.Message, res.Actual)
+		}
+	}
+	if skipped == 0 {
+		t.Error("no case skipped: every case passed against a server without routes")
+	}
+}
+
+// TestProfilesMatchReference: where docs/protocols marks that upstreams
+// disagree, the cases' profiles say the same as the reference.
+func TestProfilesMatchReference(t *testing.T) {
+	conformancetest.CheckReference(t, Suite())
 }

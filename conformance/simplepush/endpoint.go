@@ -123,7 +123,8 @@ func endpointCases() []conformance.Case {
 		ID:          "simplepush/4/6",
 		Title:       `PUT version=abc, -5 or 1.5 gives 400`,
 		Level:       compat,
-		Requirement: `Non-integer or negative version → pushgo 400 "Invalid Version".`,
+		Profiles:    pushgoOnly,
+		Requirement: `Non-integer or negative version → pushgo 400 "Invalid Version". autopush ignores such a version and uses the time instead, so this is pushgo's behaviour.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
 			defer u.Close()

@@ -84,3 +84,9 @@ func TestProof(t *testing.T) {
 		return target(startServer(t, optionsOf(profile), nil))
 	}, mutants())
 }
+
+// TestProfilesMatchReference: where docs/protocols marks that upstreams
+// disagree, the cases' profiles say the same as the reference.
+func TestProfilesMatchReference(t *testing.T) {
+	conformancetest.CheckReference(t, Suite())
+}

@@ -3,6 +3,7 @@ package conformancetest
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,27 +44,47 @@ type HostileCheck struct {
 	FailOnly bool
 }
 
-// Run runs the check as subtests of t, one per target.
+// Run runs the check as subtests of t, one per target, all targets and
+// profiles at once: the cases mostly wait for their timeout.
 func (h HostileCheck) Run(t *testing.T) {
 	profiles := h.Profiles
 	if profiles == nil {
 		profiles = []string{""}
 	}
+	var wg sync.WaitGroup
 	for _, target := range h.Targets {
-		t.Run(target.Name, func(t *testing.T) {
-			for _, profile := range profiles {
-				r := conformance.Runner{Timeout: 500 * time.Millisecond, Parallel: 16, Strict: true, Profile: profile}
-				rep, err := r.Run(context.Background(), h.Suite(), conformance.Target{URL: target.URL, Params: h.Params})
-				if err != nil {
-					t.Fatal(err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(target.Name, func(t *testing.T) {
+				var pw sync.WaitGroup
+				for _, profile := range profiles {
+					pw.Add(1)
+					go func() {
+						defer pw.Done()
+						h.runOne(t, target, profile)
+					}()
 				}
-				for _, res := range rep.Results {
-					if msg := h.judge(target, res); msg != "" {
-						t.Errorf("profile %q, %s: %s", rep.Profile, res.ID, msg)
-					}
-				}
-			}
-		})
+				pw.Wait()
+			})
+		}()
+	}
+	wg.Wait()
+}
+
+// runOne runs the suite under profile against target and judges every
+// result. It may run on any goroutine: it reports with t.Errorf only.
+func (h HostileCheck) runOne(t *testing.T, target HostileTarget, profile string) {
+	r := conformance.Runner{Timeout: 500 * time.Millisecond, Parallel: 32, Strict: true, Profile: profile}
+	rep, err := r.Run(context.Background(), h.Suite(), conformance.Target{URL: target.URL, Params: h.Params})
+	if err != nil {
+		t.Errorf("profile %q: %v", profile, err)
+		return
+	}
+	for _, res := range rep.Results {
+		if msg := h.judge(target, res); msg != "" {
+			t.Errorf("profile %q, %s: %s", rep.Profile, res.ID, msg)
+		}
 	}
 }
 
