@@ -434,7 +434,8 @@ var checkRE = regexp.MustCompile(`([a-z][a-z0-9-]*/[0-9][0-9.]*/[0-9]+)(?:\s*\((
 
 // checks parses the "Checked by:" list of one dispute.
 func checks(dispute string) []Checked {
-	_, list, ok := strings.Cut(dispute, CheckedBy)
+	// The list may wrap anywhere, "Checked by:" included.
+	_, list, ok := strings.Cut(strings.Join(strings.Fields(dispute), " "), CheckedBy)
 	if !ok {
 		return nil
 	}

@@ -147,7 +147,7 @@ func TestDisputesNameTheirCases(t *testing.T) {
 }
 
 func TestChecksParse(t *testing.T) {
-	got := checks("* [DISAGREE] x. Checked by: a/1.2/3 (p, q), a/1.2/4 (all),\n  a/1.2/10.")
+	got := checks("* [DISAGREE] x. Checked\n  by: a/1.2/3 (p,\n  q), a/1.2/4 (all),\n  a/1.2/10.")
 	want := []Checked{{"a/1.2/3", []string{"p", "q"}}, {"a/1.2/4", nil}, {"a/1.2/10", nil}}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
