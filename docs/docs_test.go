@@ -141,6 +141,10 @@ func TestDisputesNameTheirCases(t *testing.T) {
 				if !strings.HasPrefix(strings.TrimLeft(dis, "*-0123456789. "), DisagreeMarker) {
 					t.Errorf("%s:%d: a dispute must start with %s: %q", s.File, s.Line, DisagreeMarker, dis)
 				}
+				// A dispute that names cases does so in a list that parses.
+				if checkRE.MatchString(dis) && len(checks(dis)) == 0 {
+					t.Errorf("%s:%d: a dispute names cases outside a %q list: %q", s.File, s.Line, CheckedBy, dis)
+				}
 			}
 		}
 	}
