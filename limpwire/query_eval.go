@@ -239,17 +239,22 @@ func lookup(v any, path string) (vals []any, missing bool) {
 	return nil, true
 }
 
-// candidates expands the values of a path: each array contributes its
-// elements and itself.
-func candidates(vals []any) []any {
-	out := make([]any, 0, len(vals))
+// anyCandidate reports whether pred holds for one of the values of a path,
+// where an array counts as each of its elements and as itself.
+func anyCandidate(vals []any, pred func(any) bool) bool {
 	for _, v := range vals {
 		if l, ok := v.([]any); ok {
-			out = append(out, l...)
+			for _, e := range l {
+				if pred(e) {
+					return true
+				}
+			}
 		}
-		out = append(out, v)
+		if pred(v) {
+			return true
+		}
 	}
-	return out
+	return false
 }
 
 // matcher evaluates a Cond; it caches compiled regular expressions.
@@ -294,7 +299,18 @@ func (m *matcher) eval(c Cond, doc Doc) bool {
 		}
 		return false
 	}
-	vals, missing := lookup(doc, c.Attr)
+	var vals []any
+	var missing bool
+	var one [1]any
+	if !strings.Contains(c.Attr, ".") { // the common case, without allocating
+		v, ok := doc[c.Attr]
+		one[0], missing = v, !ok
+		if ok {
+			vals = one[:]
+		}
+	} else {
+		vals, missing = lookup(doc, c.Attr)
+	}
 	switch c.Op {
 	case "$eq":
 		return eqMatch(vals, missing, c.Value)
@@ -322,28 +338,23 @@ func (m *matcher) eval(c Cond, doc Doc) bool {
 		}
 		return true
 	case "$gt", "$gte", "$lt", "$lte":
-		for _, v := range candidates(vals) {
+		return anyCandidate(vals, func(v any) bool {
 			if typeRank(v) != typeRank(c.Value) {
-				continue
+				return false
 			}
 			r := CompareValues(v, c.Value)
-			if (c.Op == "$gt" && r > 0) || (c.Op == "$gte" && r >= 0) ||
-				(c.Op == "$lt" && r < 0) || (c.Op == "$lte" && r <= 0) {
-				return true
-			}
-		}
-		return false
+			return (c.Op == "$gt" && r > 0) || (c.Op == "$gte" && r >= 0) ||
+				(c.Op == "$lt" && r < 0) || (c.Op == "$lte" && r <= 0)
+		})
 	case "$regex":
 		re := m.re[c.Value.(string)]
 		if re == nil {
 			return false
 		}
-		for _, v := range candidates(vals) {
-			if s, ok := v.(string); ok && re.MatchString(s) {
-				return true
-			}
-		}
-		return false
+		return anyCandidate(vals, func(v any) bool {
+			s, ok := v.(string)
+			return ok && re.MatchString(s)
+		})
 	}
 	return false
 }
@@ -354,12 +365,7 @@ func eqMatch(vals []any, missing bool, want any) bool {
 	if want == nil && missing {
 		return true
 	}
-	for _, v := range candidates(vals) {
-		if valuesEqual(v, want) {
-			return true
-		}
-	}
-	return false
+	return anyCandidate(vals, func(v any) bool { return valuesEqual(v, want) })
 }
 
 // belowNull is the sort value of an empty array: MongoDB sorts [] before
