@@ -2,7 +2,6 @@ package simplepush
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -289,11 +288,7 @@ func (c *conn) finish() {
 	s.mu.Unlock()
 	if uaid != "" {
 		s.stats.helloed.Add(-1)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.opts.StoreTimeout)
-		defer cancel()
-		if err := s.opts.Store.Disconnect(ctx, uaid, Route{Node: s.opts.Node, ConnectedAt: at}); err != nil {
-			s.logf("simplepush: disconnect %s: %v", uaid, err)
-		}
+		s.disconnect(uaid, Route{Node: s.opts.Node, ConnectedAt: at})
 	}
 }
 

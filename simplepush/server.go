@@ -156,6 +156,7 @@ type Server struct {
 	lastAt  int64 // last ConnectedAt handed out
 	closing bool
 
+	discs disconnects
 	stats counters
 }
 
@@ -281,6 +282,7 @@ func (s *Server) Close() error {
 	for _, c := range all {
 		c.close(1001, "server shutting down")
 	}
+	s.waitDisconnects() // the routes of the sockets just closed
 	s.cancel()
 	return s.poll.close()
 }
