@@ -101,7 +101,7 @@ type instance struct {
 func protocols() []protocol {
 	return []protocol{
 		afbProtocol(), simplepushProtocol(),
-		httpipcProtocol(),
+		httpipcProtocol(), limpProtocol(), loopProtocol(),
 	}
 }
 
