@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
 // FuzzParseQuery checks query compilation on arbitrary JSON: it returns a
 // *QueryError or a Query; a Query's canonical form parses back to the same
 // condition and the same canonical form; evaluating it in the memory store
-// never panics and gives total >= count, count <= limit.
+// never panics, selects the same documents as the canonical form, and
+// gives total >= count, count <= limit, groups that cover the total.
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{
 		`[]`, `[{"a":1}]`, `[[{"a":1},{"b":{"$gt":2}}]]`,
@@ -57,6 +59,14 @@ func FuzzParseQuery(f *testing.F) {
 				t.Fatalf("Read: %v", err)
 			}
 			return
+		}
+		// The canonical form selects the same documents.
+		q2, err := ParseQuery(q.Raw())
+		if err != nil {
+			t.Fatalf("canonical form does not parse: %v", err)
+		}
+		if res2, err := st.Read(ctx, "c", q2); err != nil || !reflect.DeepEqual(res, res2) {
+			t.Fatalf("canonical form reads differently:\n%+v\n%+v (%v)", res, res2, err)
 		}
 		if res.Count != len(res.Docs) || res.Count > res.Total || (q.Limit() > 0 && res.Count > q.Limit()) || res.Total > 5 {
 			t.Fatalf("total %d count %d docs %d limit %d", res.Total, res.Count, len(res.Docs), q.Limit())
