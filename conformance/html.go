@@ -68,7 +68,7 @@ func WriteHTML(dir string, reports []*Report, o HTMLOptions) error {
 	for _, s := range idx.Suites {
 		for _, sec := range s.Sections {
 			for _, row := range sec.Rows {
-				if err := writeTemplate(filepath.Join(dir, "cases", row.File), "case.html.tmpl", row.page(idx, s)); err != nil {
+				if err := writeTemplate(filepath.Join(dir, "cases", row.File), "case.html.tmpl", row.page(idx, s, sec)); err != nil {
 					return err
 				}
 			}
@@ -330,6 +330,7 @@ type htmlCase struct {
 	Title     string // the index's
 	Generated string
 	Suite     string
+	Back      string // the anchor of the case's section row in the index
 	ID        string
 	CaseTitle string
 	Level     Level
@@ -352,9 +353,9 @@ type htmlCaseResult struct {
 	Duration    time.Duration
 }
 
-func (row *htmlRow) page(idx *htmlIndex, s *htmlSuite) *htmlCase {
+func (row *htmlRow) page(idx *htmlIndex, s *htmlSuite, sec *htmlSection) *htmlCase {
 	p := &htmlCase{Title: idx.Title, Generated: idx.Generated, Suite: s.Title, ID: row.ID,
-		CaseTitle: row.Title, Level: row.Level, Require: row.Requirement}
+		CaseTitle: row.Title, Level: row.Level, Require: row.Requirement, Back: s.Name + "-" + sec.Number}
 	if ref, ok := docs.Lookup(row.ID); ok {
 		p.Section = &ref
 	}

@@ -118,6 +118,9 @@ func TestWriteHTMLPages(t *testing.T) {
 	if !strings.Contains(index, `<th class="seccount"><span class="n pass">1</span><span class="n fail">1</span></th>`) {
 		t.Error("afb 1.1 in the first column should count 1 pass and 1 fail")
 	}
+	if !strings.Contains(index, `<tr class="section" id="afb-4.2">`) {
+		t.Error("section rows should be anchors (afb-4.2)")
+	}
 	// Sections carry the reference's titles, in report order.
 	for _, s := range []string{"1.1 URL layout", "4.2 Frames", "4.3 Events and subscription", "3.5 ack"} {
 		if !strings.Contains(index, s) {
@@ -140,7 +143,7 @@ func TestWriteHTMLPages(t *testing.T) {
 	page := readFile(t, filepath.Join(dir, "cases", "afb_1.1_2.html"))
 	for _, s := range []string{"slashes are skipped", "1.1 URL layout", "docs/protocols/afb.md",
 		"HTTP 200 with the afb-reply", "HTTP 404", "HTTP 500 ", `[2,&#34;c1&#34;,&#34;hello/ping&#34;,{&#34;a&#34;:1}]`,
-		"2 earlier frames not kept", `id="c1"`, `id="c2"`} {
+		"2 earlier frames not kept", `id="c1"`, `id="c2"`, `href="../index.html#afb-1.1"`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("case page lacks %q", s)
 		}
