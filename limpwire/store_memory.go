@@ -88,11 +88,14 @@ func (g *idGen) next() ObjectID {
 	return id
 }
 
-// NewObjectID returns a fresh ObjectID (time, random, counter), as the
-// stores assign to created documents.
-func NewObjectID() ObjectID { return defaultIDs.next() }
-
-var defaultIDs = newIDGen()
+// NewObjectID returns a fresh ObjectID: 4 bytes of Unix seconds and 8
+// random bytes. (A store's own ids also increase within a second.)
+func NewObjectID() ObjectID {
+	var id ObjectID
+	binary.BigEndian.PutUint32(id[:4], uint32(time.Now().Unix()))
+	_, _ = rand.Read(id[4:])
+	return id
+}
 
 func (s *memoryStore) Create(ctx context.Context, collection string, doc Doc) (string, error) {
 	if err := ctx.Err(); err != nil {
