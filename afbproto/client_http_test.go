@@ -37,7 +37,7 @@ func TestHTTPArgs(t *testing.T) {
 		}{7}, `{"n":7}`},
 		{"text", `"text"`},
 	} {
-		r := mustCall(t, c, "hello", "pingjson", tc.args)
+		r := mustCall(t, c, "hello", "echo", tc.args)
 		if string(r.Response) != tc.want {
 			t.Errorf("args %v: response %s, want %s", tc.args, r.Response, tc.want)
 		}

@@ -33,7 +33,7 @@ func TestWSConcurrentCalls(t *testing.T) {
 		wg.Go(func() {
 			for i := range calls {
 				want := fmt.Sprintf(`{"w":%d,"i":%d}`, w, i)
-				r, err := c.Call(ctx, "hello", "pingjson", json.RawMessage(want))
+				r, err := c.Call(ctx, "hello", "echo", json.RawMessage(want))
 				if err != nil {
 					errc <- err
 					return

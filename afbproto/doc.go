@@ -34,6 +34,13 @@
 // call without a token of its own counts as validated, a call with one is
 // checked for that call only.
 //
+// V1 and V6 accept unmasked client frames, as the daemon does (its 2019
+// client library never masks); Options.StrictMasking refuses them as RFC
+// 6455 requires. The session cookie of a session created by a WebSocket
+// upgrade is sent only with the upgrade's 401, as the daemon does. Over
+// HTTP, Request.Value reads the form fields and the query only: a JSON
+// body is the args object and nothing else.
+//
 // DialectV1 (2016) is V6 but for: request members in the order status,
 // info, reqid, token, uuid; the verb ends at the next '/' of the path; the
 // framework statuses "failed" (token check, info "invalid token's

@@ -48,7 +48,7 @@ func ExampleDial() {
 	}
 	defer c.Close()
 
-	r, err := c.Call(ctx, "hello", "pingjson", map[string]int{"x": 1})
+	r, err := c.Call(ctx, "hello", "echo", map[string]int{"x": 1})
 	if err != nil {
 		log.Fatal(err)
 	}

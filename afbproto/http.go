@@ -116,7 +116,7 @@ func (b *Binder) serveCall(w http.ResponseWriter, r *http.Request, api, verb str
 	}
 	done := make(chan answer, 1)
 	b.dispatch(r.Context(), call{
-		api: api, verb: verb, args: a.object(), sess: s,
+		api: api, verb: verb, args: a.object(), sess: s, hvals: a.values(),
 		tokenOK: b.tokenValid(s, in.token),
 		finish:  func(rep *Reply, closing bool) { done <- answer{rep, closing} },
 	})

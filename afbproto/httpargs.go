@@ -18,7 +18,7 @@ type httpArgs struct {
 	vals   []*json.RawMessage // nil: parameter without value (JSON null)
 	index  map[string]int     // built once there are many keys
 	forms  map[string]string  // string form fields, for session inputs
-	query  []string           // raw query pairs, key then value
+	query  []queryParam       // raw query parameters, in order
 	body   json.RawMessage    // application/json body, replaces the object
 	isJSON bool
 	files  []string // temporary files to remove after the call
@@ -73,7 +73,7 @@ func (a *httpArgs) parseQuery(raw string) {
 		}
 		k, v, hasValue := strings.Cut(kv, "=")
 		k = unescape(k)
-		a.query = append(a.query, k, unescape(v))
+		a.query = append(a.query, queryParam{k, unescape(v), !hasValue})
 		if hasValue {
 			a.set(k, stringValue(unescape(v)))
 		} else {
@@ -212,18 +212,41 @@ func (a *httpArgs) object() json.RawMessage {
 	return append(b, '}')
 }
 
-// arg looks up a session input argument: form field, then query (the last
-// occurrence wins, as in the args object). JSON bodies are not looked at.
-func (a *httpArgs) arg(name string) string {
-	if v, ok := a.forms[name]; ok {
-		return v
+// queryParam is one query parameter; null: it had no '='.
+type queryParam struct {
+	key, val string
+	null     bool
+}
+
+// httpValues are what afb_req_value reads over HTTP: the form fields, then
+// the query parameters, never a JSON body.
+type httpValues struct {
+	forms map[string]string
+	query []queryParam
+}
+
+// value looks name up: form field, then query (the last occurrence wins,
+// as in the args object); a parameter without '=' has no value.
+func (h httpValues) value(name string) (string, bool) {
+	if v, ok := h.forms[name]; ok {
+		return v, true
 	}
-	v := ""
-	for i := 0; i+1 < len(a.query); i += 2 {
-		if a.query[i] == name {
-			v = a.query[i+1]
+	v, ok := "", false
+	for _, q := range h.query {
+		if q.key == name {
+			v, ok = q.val, !q.null
 		}
 	}
+	return v, ok
+}
+
+func (a *httpArgs) values() *httpValues {
+	return &httpValues{forms: a.forms, query: a.query}
+}
+
+// arg looks up a session input argument: form field, then query.
+func (a *httpArgs) arg(name string) string {
+	v, _ := httpValues{a.forms, a.query}.value(name)
 	return v
 }
 

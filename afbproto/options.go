@@ -87,6 +87,13 @@ type Options struct {
 	// documentation for what each dialect does.
 	Dialect Dialect
 
+	// StrictMasking refuses unmasked client frames (close 1002), as RFC
+	// 6455 §5.1 requires. By default DialectV6 and DialectV1 accept them,
+	// as afb-daemon does: its own 2019 client library (libafbwsc, used by
+	// afb-client-demo) never masks its frames. DialectAGLFinal and
+	// DialectLibafb are always strict.
+	StrictMasking bool
+
 	// MaxMessageSize bounds a WebSocket message and an HTTP request body
 	// (multipart files included). Default 1 MiB.
 	MaxMessageSize int64

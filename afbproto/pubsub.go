@@ -63,6 +63,20 @@ func (e *Event) Push(data any) (listeners int, err error) {
 	return listeners, nil
 }
 
+// Broadcast sends the event with data to every WebSocket connection,
+// subscribed or not (afb_event_broadcast), and returns how many it was
+// queued for.
+func (e *Event) Broadcast(data any) (int, error) {
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return 0, ErrEventClosed
+	}
+	api, name, _ := strings.Cut(e.name, "/")
+	return e.b.Broadcast(api, name, data)
+}
+
 // Close detaches every subscriber; later Push and Subscribe calls fail with
 // ErrEventClosed. Unlike upstream's event deletion (which crashed V6-2019
 // when a connection was subscribed), it is safe at any time.

@@ -15,8 +15,9 @@ type Request struct {
 	api, verb string // as registered
 	args      json.RawMessage
 	sess      *session
-	validated bool    // the token passed a check for this request
-	conn      *wsConn // nil over HTTP
+	validated bool        // the token passed a check for this request
+	conn      *wsConn     // nil over HTTP
+	hvals     *httpValues // over HTTP: what Value reads
 
 	state     atomic.Int32       // reqPending, reqAsync, reqReplied
 	finishFn  func(*Reply, bool) // transport-specific delivery
@@ -49,11 +50,16 @@ func (r *Request) Verb() string { return r.verb }
 // WebSocket the third element of the call frame. Do not modify it.
 func (r *Request) Args() json.RawMessage { return r.args }
 
-// Value returns the argument name (afb_req_value): a string member as a
-// Go string, any other non-null member as its JSON text. Over HTTP a form
-// field wins over a query parameter of the same name. ok is false when the
-// arguments are not an object or have no such non-null member.
+// Value returns the argument name (afb_req_value). Over HTTP, as upstream,
+// it reads only the form fields and then the query string (a parameter
+// without '=' has no value): a JSON body becomes Args and nothing else.
+// Over WebSocket it reads the args object: a string member as a Go string,
+// any other non-null member as its JSON text. ok is false when there is no
+// such value.
 func (r *Request) Value(name string) (v string, ok bool) {
+	if r.hvals != nil {
+		return r.hvals.value(name)
+	}
 	eachMember(r.args, func(key, val []byte) bool {
 		if !keyIs(key, name) {
 			return true
@@ -70,6 +76,23 @@ func (r *Request) Value(name string) (v string, ok bool) {
 		return true // the last member of that name wins
 	})
 	return v, ok
+}
+
+// Subcall calls api/verb inside the binder on behalf of r (upstream's
+// afb_req_subcall) and waits for its reply. The callee runs in r's session
+// with its token counted as validated, and an event it subscribes goes to
+// r's WebSocket connection. A framework failure (unknown api or verb,
+// LOA) comes back as the Reply's status; the error is ctx's.
+func (r *Request) Subcall(ctx context.Context, api, verb string, args json.RawMessage) (*Reply, error) {
+	done := make(chan *Reply, 1)
+	r.b.dispatch(ctx, call{api: api, verb: verb, args: args, sess: r.sess, tokenOK: true, conn: r.conn,
+		finish: func(rep *Reply, _ bool) { done <- rep }})
+	select {
+	case rep := <-done:
+		return rep, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // IsWebSocket reports whether the call came over a WebSocket connection.

@@ -150,6 +150,7 @@ type call struct {
 	sess      *session
 	tokenOK   bool
 	conn      *wsConn
+	hvals     *httpValues                    // HTTP calls: the form and query values
 	finish    func(rep *Reply, closing bool) // closing: the session is being closed
 }
 
@@ -182,7 +183,7 @@ func (b *Binder) dispatch(ctx context.Context, c call) {
 		return
 	}
 	d := b.opts.Dialect
-	r := &Request{b: b, api: e.name, verb: v.Name, args: c.args, sess: c.sess, conn: c.conn, finishFn: c.finish}
+	r := &Request{b: b, api: e.name, verb: v.Name, args: c.args, sess: c.sess, conn: c.conn, hvals: c.hvals, finishFn: c.finish}
 	r.validated = c.tokenOK
 	if v.Session != 0 {
 		if !c.tokenOK {

@@ -165,32 +165,32 @@ func TestServerHTTPURLLayout(t *testing.T) {
 
 func TestServerHTTPArguments(t *testing.T) {
 	_, srv := startServer(t, afbproto.Options{Token: afbproto.AnyToken()})
-	r := srvGet(t, srv.URL+"/api/hello/pingjson?a=1&b&a=2&reqid=R42")
+	r := srvGet(t, srv.URL+"/api/hello/echo?a=1&b&a=2&reqid=R42")
 	if string(r.reply.Response) != `{"a":"2","b":null,"reqid":"R42"}` || r.reply.ReqID != "R42" {
 		t.Fatalf("query args: %s reqid %q", r.reply.Response, r.reply.ReqID)
 	}
 	if !strings.HasSuffix(r.body, `,"reqid":"R42"}}`) {
 		t.Fatalf("reqid is not the last member: %s", r.body)
 	}
-	r = srvGet(t, srv.URL+"/api/hello/pingjson?x-afb-reqid=A&reqid=B")
+	r = srvGet(t, srv.URL+"/api/hello/echo?x-afb-reqid=A&reqid=B")
 	if r.reply.ReqID != "A" {
 		t.Fatalf("x-afb-reqid does not win: %q", r.reply.ReqID)
 	}
-	r = srvGet(t, srv.URL+"/api/hello/pingjson?reqid=B", "x-afb-reqid", "H")
+	r = srvGet(t, srv.URL+"/api/hello/echo?reqid=B", "x-afb-reqid", "H")
 	if r.reply.ReqID != "B" {
 		t.Fatalf("the x-afb-reqid header must be ignored: %q", r.reply.ReqID)
 	}
-	r = srvPost(t, srv.URL+"/api/hello/pingjson?q=1", "Application/JSON; charset=utf-8", `[1,{"j":true}]`)
+	r = srvPost(t, srv.URL+"/api/hello/echo?q=1", "Application/JSON; charset=utf-8", `[1,{"j":true}]`)
 	if string(r.reply.Response) != `[1,{"j":true}]` {
 		t.Fatalf("JSON body: %s", r.reply.Response)
 	}
-	if r := srvPost(t, srv.URL+"/api/hello/pingjson", "application/json", `{"j":`); r.status != 400 {
+	if r := srvPost(t, srv.URL+"/api/hello/echo", "application/json", `{"j":`); r.status != 400 {
 		t.Fatalf("invalid JSON: %d", r.status)
 	}
-	if r := srvPost(t, srv.URL+"/api/hello/pingjson", "application/x-www-form-urlencoded", `a=1`); r.status != 415 || r.body != "" {
+	if r := srvPost(t, srv.URL+"/api/hello/echo", "application/x-www-form-urlencoded", `a=1`); r.status != 415 || r.body != "" {
 		t.Fatalf("urlencoded: %d %q", r.status, r.body)
 	}
-	if r := srvPost(t, srv.URL+"/api/hello/pingjson?q=1", "", ``); string(r.reply.Response) != `{"q":"1"}` {
+	if r := srvPost(t, srv.URL+"/api/hello/echo?q=1", "", ``); string(r.reply.Response) != `{"q":"1"}` {
 		t.Fatalf("POST without body: %s", r.reply.Response)
 	}
 
@@ -200,7 +200,7 @@ func TestServerHTTPArguments(t *testing.T) {
 	fw, _ := mw.CreateFormFile("f", "hello.txt")
 	fw.Write([]byte("file content"))
 	mw.Close()
-	r = srvPost(t, srv.URL+"/api/hello/pingjson?a=query&q=1", mw.FormDataContentType(), body.String())
+	r = srvPost(t, srv.URL+"/api/hello/echo?a=query&q=1", mw.FormDataContentType(), body.String())
 	var got struct {
 		A, Q string
 		F    struct{ File, Path string }
@@ -212,7 +212,7 @@ func TestServerHTTPArguments(t *testing.T) {
 
 func TestServerHTTPBodyLimit(t *testing.T) {
 	_, srv := startServer(t, afbproto.Options{Token: afbproto.AnyToken(), MaxMessageSize: 16})
-	if r := srvPost(t, srv.URL+"/api/hello/pingjson", "application/json", `"0123456789012345678"`); r.status != 413 {
+	if r := srvPost(t, srv.URL+"/api/hello/echo", "application/json", `"0123456789012345678"`); r.status != 413 {
 		t.Fatalf("got %d, want 413", r.status)
 	}
 }
@@ -540,7 +540,7 @@ func TestServerWSCallsAndTokens(t *testing.T) {
 	}
 	// Quirks: non-JSON args become a string; client events are ignored.
 	srvSend(t, c, `[5,"hello/x",{"event":"hello/x","jtype":"afb-event"}]`)
-	srvSend(t, c, `[2,"8","hello/pingjson",not json]`)
+	srvSend(t, c, `[2,"8","hello/echo",not json]`)
 	if _, r := srvRecvFrame(t, c); string(r.Response) != `"not json"` {
 		t.Fatalf("non-JSON args: %s", r.Response)
 	}
@@ -599,7 +599,7 @@ func TestServerWSMalformedFramesClose1008(t *testing.T) {
 func TestServerWSMessageTooBig(t *testing.T) {
 	_, srv := startServer(t, afbproto.Options{Token: afbproto.AnyToken(), MaxMessageSize: 64})
 	c := srvDial(t, srv, "/api", wsconn.DialOptions{})
-	srvSend(t, c, `[2,"1","hello/pingjson",{"x":"`+strings.Repeat("a", 64)+`"}]`)
+	srvSend(t, c, `[2,"1","hello/echo",{"x":"`+strings.Repeat("a", 64)+`"}]`)
 	srvExpectClose(t, c, 1009)
 }
 
@@ -618,19 +618,39 @@ func TestServerWSEvents(t *testing.T) {
 	if got := srvRecv(t, a); got != `[5,"hello/ev9",{"event":"hello/ev9","data":{"x":[1,"a/b"]},"jtype":"afb-event"}]` {
 		t.Fatalf("event: %s", got)
 	}
-	if _, r := srvRecvFrame(t, a); string(r.Response) != `{"listeners":1}` {
-		t.Fatalf("push reply: %s", r.Response)
+	// As hello3: success without a response member.
+	if f, r := srvRecvFrame(t, a); f.Type != afbproto.FrameReplyOK || r.Response != nil {
+		t.Fatalf("push reply: %s", f.Append(nil))
 	}
+	// data:null pushes the event without a data member.
+	srvSend(t, a, `[2,"3n","hello/eventpush",{"tag":"t","data":null}]`)
+	if got := srvRecv(t, a); got != `[5,"hello/ev9",{"event":"hello/ev9","jtype":"afb-event"}]` {
+		t.Fatalf("event with data null: %s", got)
+	}
+	srvRecvFrame(t, a)
 	// Pushed over HTTP, with data given as a JSON string.
 	srvGet(t, srv.URL+"/api/hello/eventpush?tag=t&data=%7B%22n%22%3A2%7D")
 	if got := srvRecv(t, a); got != `[5,"hello/ev9",{"event":"hello/ev9","data":{"n":2},"jtype":"afb-event"}]` {
 		t.Fatalf("event from HTTP: %s", got)
 	}
-	// Broadcasts reach every connection.
-	srvSend(t, b, `[2,"4","hello/broadcast",{"data":7}]`)
+	// broadcast needs a tag or a name (hello3: "bad arguments").
+	srvSend(t, b, `[2,"4a","hello/broadcast",{"data":7}]`)
+	if f, r := srvRecvFrame(t, b); f.Type != afbproto.FrameReplyError || r.Status != "failed" || r.Info != "bad arguments" {
+		t.Fatalf("broadcast without tag or name: %s", f.Append(nil))
+	}
+	// Broadcasts reach every connection: by name hello/<name>, by tag the
+	// tagged event.
+	srvSend(t, b, `[2,"4","hello/broadcast",{"name":"bcast","data":7}]`)
 	for _, c := range []*wsconn.Conn{a, b} {
 		if got := srvRecv(t, c); got != `[5,"hello/bcast",{"event":"hello/bcast","data":7,"jtype":"afb-event"}]` {
 			t.Fatalf("broadcast: %s", got)
+		}
+	}
+	srvRecvFrame(t, b)
+	srvSend(t, b, `[2,"4t","hello/broadcast",{"tag":"t","data":"8"}]`)
+	for _, c := range []*wsconn.Conn{a, b} {
+		if got := srvRecv(t, c); got != `[5,"hello/ev9",{"event":"hello/ev9","data":8,"jtype":"afb-event"}]` {
+			t.Fatalf("tagged broadcast: %s", got)
 		}
 	}
 	srvRecvFrame(t, b)
@@ -639,8 +659,8 @@ func TestServerWSEvents(t *testing.T) {
 	srvSend(t, a, `[2,"5","hello/eventunsub",{"tag":"t"}]`)
 	srvRecvFrame(t, a)
 	srvSend(t, b, `[2,"6","hello/eventpush",{"tag":"t","data":1}]`)
-	if _, r := srvRecvFrame(t, b); string(r.Response) != `{"listeners":0}` {
-		t.Fatalf("push after unsubscribe: %s", r.Response)
+	if f, _ := srvRecvFrame(t, b); f.Type != afbproto.FrameReplyOK {
+		t.Fatalf("push after unsubscribe: %s", f.Append(nil))
 	}
 	srvSend(t, a, `[2,"7","hello/ping",null]`)
 	if f, _ := srvRecvFrame(t, a); string(f.ID) != "7" {
@@ -687,7 +707,7 @@ func TestServerWSConcurrentClients(t *testing.T) {
 			defer c.CloseNow()
 			for j := range 20 {
 				id := fmt.Sprintf("%d-%d", i, j)
-				c.WriteText(srvCtx(t), afbproto.AppendCall(nil, id, "hello", "pingjson", json.RawMessage(`{"id":"`+id+`"}`), ""))
+				c.WriteText(srvCtx(t), afbproto.AppendCall(nil, id, "hello", "echo", json.RawMessage(`{"id":"`+id+`"}`), ""))
 				_, msg, err := c.ReadMessage(srvCtx(t), nil)
 				if err != nil || !strings.HasPrefix(string(msg), `[3,"`+id+`",{"response":{"id":"`+id+`"}`) {
 					t.Errorf("%s: %s %v", id, msg, err)

@@ -28,11 +28,17 @@ func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	d := b.opts.Dialect
-	if created || d.tokenIsPermission() {
+	// V1/V6 set the cookie of a session the upgrade created only on the
+	// 401 (the 101, 404, 412 and 426 go without); AGL-final and libafb on
+	// every answer.
+	if d.tokenIsPermission() {
 		b.setCookie(h, r, s.uuid)
 	}
 	// AGL-final and libafb check nothing here: every call is checked.
 	if !d.tokenIsPermission() && !s.checkToken(in.token, time.Now()) {
+		if created {
+			b.setCookie(h, r, s.uuid)
+		}
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -66,6 +72,7 @@ func (b *Binder) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{
 		Protocol: Subprotocol, Header: extra, ReadLimit: b.opts.MaxMessageSize,
+		AllowUnmasked: !b.opts.StrictMasking && !d.tokenIsPermission(),
 	})
 	if err != nil {
 		return

@@ -61,6 +61,12 @@ type UpgradeOptions struct {
 	// ReadLimit is the largest message ReadMessage accepts; zero means
 	// DefaultReadLimit.
 	ReadLimit int64
+
+	// AllowUnmasked accepts client frames that are not masked, which RFC
+	// 6455 §5.1 says a server must refuse (1002). Some old clients (the
+	// 2019 afb-daemon client library) never mask, and their servers
+	// accepted it. Masked frames are unmasked as usual.
+	AllowUnmasked bool
 }
 
 // ErrNotUpgrade is returned by Upgrade when the request is not a version
@@ -78,6 +84,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) (*Conn
 	}
 	c := newConn(nc, rw.Reader, ws.StateServerSide, opts.ReadLimit)
 	c.protocol = opts.Protocol
+	c.allowUnmasked = opts.AllowUnmasked
 	return c, nil
 }
 

@@ -47,7 +47,9 @@ type Conn struct {
 	br       *bufio.Reader
 	state    ws.State
 	protocol string
-	header   http.Header // handshake response (client) or nil
+	// allowUnmasked: a server side that accepts unmasked client frames.
+	allowUnmasked bool
+	header        http.Header // handshake response (client) or nil
 
 	rmu   sync.Mutex
 	limit int64
@@ -157,7 +159,11 @@ func (c *Conn) readMessage(dst []byte) (MessageType, []byte, error) {
 		if err != nil {
 			return 0, dst, c.ioErr(err)
 		}
-		if err := ws.CheckHeader(h, state); err != nil {
+		check := state
+		if c.allowUnmasked && !h.Masked {
+			check = check.Clear(ws.StateServerSide)
+		}
+		if err := ws.CheckHeader(h, check); err != nil {
 			return 0, dst, c.fail(StatusProtocolError, fmt.Errorf("%w: %v", ErrProtocol, err))
 		}
 		if h.OpCode.IsControl() {
