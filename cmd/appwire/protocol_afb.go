@@ -150,13 +150,21 @@ func afbHint(rep *conformance.Report, target conformance.Target) string {
 	}
 	n := 0
 	for _, r := range rep.Results {
-		if (r.Verdict == conformance.Fail || r.Verdict == conformance.Error) &&
-			(strings.Contains(r.Actual, "401") || strings.Contains(r.Message, "401")) {
-			n++
+		if r.Verdict != conformance.Fail && r.Verdict != conformance.Error {
+			continue
+		}
+		// A refused upgrade or call says 401; the auth binding's verbs
+		// answer 200 with "denied" and "invalid token's identity".
+		for _, s := range []string{r.Actual, r.Message} {
+			if strings.Contains(s, "401") || strings.Contains(s, "invalid token") {
+				n++
+				break
+			}
 		}
 	}
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d cases got 401 Unauthorized and no --token was given: the binder wants its initial token (afb-daemon --token); run again with --token TOKEN", n)
+	return fmt.Sprintf("%d cases were refused for want of a token (401, or \"invalid token\") and no --token was given: "+
+		"the binder wants its initial token (afb-daemon --token); run again with --token TOKEN", n)
 }
