@@ -117,7 +117,9 @@ func TestConformUnreachableExit3(t *testing.T) {
 		if !strings.Contains(stderr, "cannot test") || strings.Contains(out, "ERROR") {
 			t.Errorf("conform %s %s:\nstdout %s\nstderr %s", c.proto, c.target, out, stderr)
 		}
-		var rep struct{ Reports []struct{ Unreachable string } }
+		var rep struct {
+			Reports []struct{ Unreachable string }
+		}
 		data, err := os.ReadFile(jsonPath)
 		if err != nil || json.Unmarshal(data, &rep) != nil || len(rep.Reports) != 1 || rep.Reports[0].Unreachable == "" {
 			t.Errorf("conform %s %s: JSON report %v %.300s", c.proto, c.target, err, data)
