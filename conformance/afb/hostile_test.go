@@ -1,7 +1,6 @@
 package afb
 
 import (
-	"net"
 	"testing"
 
 	"github.com/appwire/appwire/internal/conformancetest"
@@ -16,13 +15,7 @@ func TestHostileTargets(t *testing.T) {
 		Suite:    Suite,
 		Profiles: profiles,
 		Params:   map[string]string{"token": "HELLO", "badtoken": "BAD"},
-		Targets: []conformancetest.HostileTarget{
-			{Name: "down", URL: url(testserver.ClosedAddr(t)), Down: true},
-			{Name: "silent", URL: url(testserver.StartHostile(t, testserver.Silent))},
-			{Name: "garbage", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte("\x00\xffnot http at all\r\n\r\n"))))},
-			{Name: "half-http", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jty"))))},
-			{Name: "junk-101", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello"))))},
-			{Name: "hangs-up-now", URL: url(testserver.StartHostile(t, func(c net.Conn) {}))},
-		},
+		Targets: append(conformancetest.HTTPPeers(t, url), conformancetest.HostileTarget{
+			Name: "half-http", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jty"))))}),
 	}.Run(t)
 }

@@ -2,12 +2,14 @@ package conformancetest
 
 import (
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/internal/testserver"
 )
 
 // HostileTarget is one broken peer for HostileCheck.
@@ -42,6 +44,21 @@ type HostileCheck struct {
 	// that accepts connections: once connected, what goes wrong is the
 	// peer's fault, not the harness's.
 	FailOnly bool
+}
+
+// HTTPPeers returns the broken peers every suite over HTTP or WebSocket
+// meets: one that is down, one silent, one answering bytes that are not
+// HTTP, one whose 101 is followed by junk, and one that hangs up at once.
+// url turns the peer's host:port into the suite's TARGET.
+func HTTPPeers(t testing.TB, url func(addr string) string) []HostileTarget {
+	return []HostileTarget{
+		{Name: "down", URL: url(testserver.ClosedAddr(t)), Down: true},
+		{Name: "silent", URL: url(testserver.StartHostile(t, testserver.Silent))},
+		{Name: "garbage", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte("\x00\xffnot http at all\r\n\r\n"))))},
+		{Name: "junk-101", URL: url(testserver.StartHostile(t, testserver.Garbage([]byte(
+			"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello"))))},
+		{Name: "hangs-up-now", URL: url(testserver.StartHostile(t, func(net.Conn) {}))},
+	}
 }
 
 // Run runs the check as subtests of t, one per target, all targets and

@@ -39,6 +39,7 @@ import (
 	"testing"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/docs"
 )
 
 // Mutant is a deliberately broken implementation for Prove.
@@ -62,15 +63,24 @@ type Reference func(t *testing.T, profile string) conformance.Target
 // run's cases are run r.Parallel at a time.
 var proveParallel = max(4, runtime.GOMAXPROCS(0))
 
-// Prove runs suite s against the reference in every profile of the suite
-// and against every mutant (under -short, the Short ones), one subtest
-// each, and reports: a case of the profile that does not pass against the
+// Prove checks that s is well formed (Validate) and agrees with its
+// protocol reference (CheckReference), then runs it against the reference
+// in every profile of the suite and against every mutant (under -short,
+// the Short ones), one subtest each, and reports: a case of the profile that does not pass against the
 // reference; a mutant that no case fails; and (full run only) a case that
 // no mutant fails or that never ran against a reference. The runner's
 // Timeout and Parallel are used for every run; Strict is forced on so that
 // SHOULD cases are proven too.
 func Prove(t *testing.T, s *conformance.Suite, r conformance.Runner, ref Reference, mutants []Mutant) {
 	t.Helper()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := docs.Reference(s.Name); ok {
+		CheckReference(t, s)
+	} else {
+		t.Logf("no docs/protocols/%s.md yet: case IDs and profiles are not checked against a reference", s.Name)
+	}
 	p := newProof(t, s, r)
 	seen := map[string]bool{}
 	for _, m := range mutants {
