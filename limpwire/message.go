@@ -183,10 +183,10 @@ func ParseCall(payload []byte, now time.Time) (*Call, error) {
 		c.AwaitAuth = &v
 	}
 	if v, ok := m["iat"].(float64); ok {
-		c.IssuedAt = int64(v)
+		c.IssuedAt = clampInt64(v)
 	}
 	if v, ok := m["exp"].(float64); ok {
-		c.Expires = int64(v)
+		c.Expires = clampInt64(v)
 	}
 	return c, nil
 }
@@ -295,4 +295,16 @@ func ParseReply(b []byte) (*Reply, error) {
 		r.Args = map[string]any{}
 	}
 	return r, nil
+}
+
+// clampInt64 converts a JSON number of seconds to int64, saturating
+// instead of overflowing (an exp of 1e300 stays far in the future).
+func clampInt64(f float64) int64 {
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
 }
