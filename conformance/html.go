@@ -134,7 +134,8 @@ type htmlColumn struct {
 	Counts  Counts
 	// Problem says why cases are missing: the target could not be
 	// reached, or stopped answering during the run.
-	Problem string
+	Problem      string
+	ProblemShort string // the same in a few words, for the grid's header
 }
 
 type htmlSection struct {
@@ -143,6 +144,7 @@ type htmlSection struct {
 	Disagree      bool
 	Rows          []*htmlRow
 	Counts        []Counts // per column
+	Bad           bool     // a case of the section failed or erred somewhere
 }
 
 type htmlRow struct {
@@ -150,6 +152,7 @@ type htmlRow struct {
 	Level                  Level
 	File                   string // the case page, in cases/
 	Cells                  []htmlCell
+	Bad                    bool      // failed or erred against some target
 	results                []*Result // per column, nil when absent
 }
 
@@ -185,7 +188,7 @@ func buildIndex(reports []*Report, o HTMLOptions) *htmlIndex {
 		s.Columns = append(s.Columns, &htmlColumn{
 			Anchor: fmt.Sprintf("c%d", i+1), Label: label, Target: rep.Target, Profile: rep.Profile,
 			Strict: rep.Strict, Started: rep.Started.UTC().Format("2006-01-02 15:04:05"),
-			Elapsed: rep.Duration, Counts: c, Problem: problemOf(rep),
+			Elapsed: rep.Duration, Counts: c, Problem: problemOf(rep), ProblemShort: problemShort(rep),
 		})
 		idx.Total.Total += c.Total
 		idx.Total.Passed += c.Passed
@@ -226,6 +229,9 @@ func buildIndex(reports []*Report, o HTMLOptions) *htmlIndex {
 					row.Cells = append(row.Cells, cellOf(r, row.File, s.Columns[ci].Anchor))
 					if r != nil {
 						sec.Counts[ci].add(r.Verdict)
+						if r.Verdict == Fail || r.Verdict == Error {
+							row.Bad, sec.Bad = true, true
+						}
 					}
 				}
 			}
@@ -256,6 +262,16 @@ func problemOf(rep *Report) string {
 		return "target unreachable, no case ran: " + rep.Unreachable
 	case rep.Stopped != nil:
 		return rep.Stopped.String()
+	}
+	return ""
+}
+
+func problemShort(rep *Report) string {
+	switch {
+	case rep.Unreachable != "":
+		return "target unreachable"
+	case rep.Stopped != nil:
+		return fmt.Sprintf("stopped answering during %s; %d not run", rep.Stopped.During, len(rep.Stopped.NotRun))
 	}
 	return ""
 }

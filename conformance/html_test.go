@@ -118,13 +118,24 @@ func TestWriteHTMLPages(t *testing.T) {
 	if !strings.Contains(index, `<th class="seccount"><span class="n pass">1</span><span class="n fail">1</span></th>`) {
 		t.Error("afb 1.1 in the first column should count 1 pass and 1 fail")
 	}
-	if !strings.Contains(index, `<tr class="section" id="afb-4.2">`) {
-		t.Error("section rows should be anchors (afb-4.2)")
+	// Section rows are anchors; rows and sections with a failure or an
+	// error are marked for the "only failures" view.
+	for _, s := range []string{`<tr class="section bad" id="afb-4.2">`, `<tr class="section" id="afb-4.3">`,
+		`<tr class="case bad" data-id="afb/1.1/1">`, `<tr class="case" data-id="afb/4.2/1">`, `<tr class="case bad" data-id="afb/4.2/9">`} {
+		if !strings.Contains(index, s) {
+			t.Errorf("index lacks %s", s)
+		}
 	}
 	// Sections carry the reference's titles, in report order.
 	for _, s := range []string{"1.1 URL layout", "4.2 Frames", "4.3 Events and subscription", "3.5 ack"} {
 		if !strings.Contains(index, s) {
 			t.Errorf("index lacks section heading %q", s)
+		}
+	}
+	for _, s := range []string{`<span id="failures"></span>`, `href="#failures"`, "#failures:target ~ .report tr.case:not(.bad)",
+		"stopped answering during simplepush/3.6/1; 1 not run"} {
+		if !strings.Contains(index, s) {
+			t.Errorf("index lacks %s", s)
 		}
 	}
 	if !strings.Contains(index, "the target stopped answering during simplepush/3.6/1") {
