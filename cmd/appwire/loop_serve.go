@@ -21,6 +21,7 @@ import (
 type loopServeConfig struct {
 	profile                          string
 	supervisory, ringing, connection time.Duration
+	callDuration                     time.Duration
 }
 
 // serveLoop runs the reference Loop server wired to the SimplePush server
@@ -38,7 +39,7 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 	default:
 		return nil, fmt.Errorf("--loop-profile %q: want 0.17 or head", cfg.profile)
 	}
-	if cfg.supervisory < 0 || cfg.ringing < 0 || cfg.connection < 0 {
+	if cfg.supervisory < 0 || cfg.ringing < 0 || cfg.connection < 0 || cfg.callDuration < 0 {
 		return nil, errors.New("the --loop-*-duration timers must not be negative")
 	}
 	push := env.instance("simplepush")
@@ -62,6 +63,7 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 		SupervisoryDuration: cfg.supervisory,
 		RingingDuration:     cfg.ringing,
 		ConnectionDuration:  cfg.connection,
+		CallDuration:        cfg.callDuration,
 	}
 	closeRedis := func() {}
 	if env.redisURL != "" {
@@ -120,7 +122,7 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 	for _, p := range []struct {
 		name string
 		d    time.Duration
-	}{{loopsuite.ParamSupervisory, cfg.supervisory}, {loopsuite.ParamRinging, cfg.ringing}, {loopsuite.ParamConnection, cfg.connection}} {
+	}{{loopsuite.ParamSupervisory, cfg.supervisory}, {loopsuite.ParamRinging, cfg.ringing}, {loopsuite.ParamConnection, cfg.connection}, {loopsuite.ParamCallDuration, cfg.callDuration}} {
 		if p.d > 0 {
 			params[p.name] = p.d.String()
 			conform += fmt.Sprintf(" --%s %s", p.name, p.d)

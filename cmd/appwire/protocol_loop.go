@@ -27,6 +27,7 @@ func loopProtocol() protocol {
 			fs.DurationVar(&cfg.supervisory, "loop-supervisory-duration", 0, "call timer: the other party must say hello in time (0: 10s)")
 			fs.DurationVar(&cfg.ringing, "loop-ringing-duration", 0, "call timer: the callee must accept in time (0: 30s)")
 			fs.DurationVar(&cfg.connection, "loop-connection-duration", 0, "call timer: both parties must send media-up in time (0: 10s)")
+			fs.DurationVar(&cfg.callDuration, "loop-call-duration", 0, "how long a call record lives (0: 60s)")
 		},
 		serve: func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error) {
 			return serveLoop(ctx, ln, env, cfg)
