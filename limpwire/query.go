@@ -322,7 +322,8 @@ func (p *parser) attr(path, attr string, v any) ([]Cond, error) {
 	if attr == "" {
 		return nil, qerr(path, "empty attribute name")
 	}
-	if strings.HasPrefix(attr, ".") || strings.HasSuffix(attr, ".") || strings.Contains(attr, "..") {
+	if strings.HasPrefix(attr, ".") || strings.HasSuffix(attr, ".") || strings.Contains(attr, "..") ||
+		strings.Contains(attr, ".$") {
 		return nil, qerr(path, "malformed dotted attribute %q", attr)
 	}
 	m, isMap := v.(map[string]any)

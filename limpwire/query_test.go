@@ -39,6 +39,7 @@ func TestParseQueryErrors(t *testing.T) {
 		{`[{"$group":[{"by":"a","count":0}]}]`, "[0].$group[0].count", "count must be"},
 		{`[{"$search":1}]`, "[0].$search", "string"},
 		{`[{"a..b":1}]`, "[0].a..b", "malformed"},
+		{`[{"a.$b":1}]`, "[0].a.$b", "malformed"},
 		{`[[[{"a":{"$not":1}}]]]`, "[0][0][0].a.$not", "$not"},
 	} {
 		_, err := ParseQuery(mustJSON(t, c.q))

@@ -19,8 +19,8 @@ type MemoryOptions struct {
 	// MaxResults caps the documents one Read returns (a smaller $limit
 	// still applies); 0 means no cap. Total still counts every match.
 	MaxResults int
-	// MaxDocs caps the live documents of one collection; Create beyond it
-	// fails with ErrStoreFull. 0 means no cap.
+	// MaxDocs caps the documents of one collection, soft-deleted ones
+	// included; Create beyond it fails with ErrStoreFull. 0 means no cap.
 	MaxDocs int
 }
 

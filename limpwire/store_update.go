@@ -70,6 +70,11 @@ func checkUpdatePath(attr string) error {
 		strings.HasSuffix(attr, ".") || strings.Contains(attr, "..") {
 		return fmt.Errorf("%w: bad attribute name %q", ErrInvalidDoc, attr)
 	}
+	for _, part := range strings.Split(attr, ".") {
+		if strings.HasPrefix(part, "$") {
+			return fmt.Errorf("%w: attribute %q: no part may start with $ (positional updates are not LIMP's)", ErrInvalidDoc, attr)
+		}
+	}
 	if attr == "_id" || strings.HasPrefix(attr, "_id.") {
 		return fmt.Errorf("%w: _id cannot be updated", ErrInvalidDoc)
 	}
