@@ -13,7 +13,15 @@ import (
 type cutProxy struct {
 	ln    net.Listener
 	mu    sync.Mutex
+	host  string // backend host:port
 	conns []net.Conn
+}
+
+// retarget sends later connections to host (host:port).
+func (p *cutProxy) retarget(host string) {
+	p.mu.Lock()
+	p.host = host
+	p.mu.Unlock()
 }
 
 // newCutProxy proxies to the ws:// URL target and returns the proxy's URL.
@@ -25,7 +33,7 @@ func newCutProxy(t *testing.T, target string) (*cutProxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{ln: ln}
+	p := &cutProxy{ln: ln, host: host}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); p.cut(); wg.Wait() })
 	wg.Go(func() {
@@ -34,7 +42,10 @@ func newCutProxy(t *testing.T, target string) (*cutProxy, string) {
 			if err != nil {
 				return
 			}
-			b, err := net.Dial("tcp", host)
+			p.mu.Lock()
+			backend := p.host
+			p.mu.Unlock()
+			b, err := net.Dial("tcp", backend)
 			if err != nil {
 				a.Close()
 				continue
