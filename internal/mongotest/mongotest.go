@@ -182,7 +182,7 @@ func build() (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", tmp, ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		_ = os.Remove(tmp)
 		return "", fmt.Errorf("go build in %s: %v: %s", dir, err, tail(string(msg)))
