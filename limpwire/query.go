@@ -1,5 +1,30 @@
 package limpwire
 
+// The query language of LIMP 6.0 (docs/protocols/limp.md, section 8),
+// compiled once by ParseQuery into a Query that both stores evaluate with
+// MongoDB's semantics, the way upstream's data layer hands it to MongoDB:
+//
+//   - the top-level list is an AND of steps; a dict step is the AND of its
+//     attributes; a list step is the OR of its children; a key starting
+//     with "__or" holds a list OR-ed and AND-ed into its dict; empty steps
+//     constrain nothing and are dropped, as upstream drops them;
+//   - "$" keys are lifted out of any dict, anywhere: $search, $sort,
+//     $skip, $limit, $attrs, $extn, $group, $geo_near, $soft;
+//   - an attribute value is equality, or an object of operators ($eq $ne
+//     $gt $gte $lt $lte $bet $all $in $nin $regex), AND-ed when there are
+//     several; 24-hex values of _id are ObjectIDs.
+//
+// Where this departs from 6.0 (each also listed in doc.go): an unknown
+// operator, $not included, is a *QueryError rather than a call that never
+// gets a reply; a multi-key operator object is checked operator by operator
+// (6.0 hands it to MongoDB unchecked, so {$exists: true, $ne: 1} worked
+// there and fails here, and {$bet: …, $ne: …} lost its $ne there); $sort
+// with several keys sorts them by name (a JSON object decoded into a Go map
+// has no order) and every sort ends with _id descending so that ties come
+// out the same from every store; $regex is RE2 syntax, always
+// case-insensitive; only _id (and attributes ending in "._id") convert
+// 24-hex strings to ObjectIDs, since the store knows no module schema.
+
 import (
 	"errors"
 	"fmt"
