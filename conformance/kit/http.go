@@ -70,7 +70,7 @@ func Do(ctx context.Context, t *conformance.T, req Request) *Response {
 	t.Sent("%s", line)
 	resp, err := client.Do(hr)
 	if err != nil {
-		if !d.connected {
+		if !d.connected() {
 			t.Errorf("cannot reach the target: %v", err)
 		}
 		t.Notef("%v", err)

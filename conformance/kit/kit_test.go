@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,10 @@ func expect(t *testing.T, r conformance.Result, v conformance.Verdict, text stri
 // message "close" closes with 4000, "drop" drops the connection. Other
 // paths answer with the status in the path ("/status/404").
 func echoServer(t *testing.T) string {
-	conns := make(chan *wsconn.Conn, 16)
+	var (
+		mu    sync.Mutex
+		conns []*wsconn.Conn
+	)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/ws" && r.URL.Query().Get("refuse") != "":
@@ -48,7 +52,9 @@ func echoServer(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			conns <- c
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			go func() {
 				ctx := context.Background()
 				for {
@@ -80,8 +86,9 @@ func echoServer(t *testing.T) string {
 		}
 	})
 	return testserver.Serve(t, h, func(context.Context) {
-		close(conns)
-		for c := range conns {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
 			c.CloseNow()
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/appwire/appwire/conformance"
@@ -48,17 +49,21 @@ type WS struct {
 
 // connTracker dials TCP and remembers whether a connection was made, so a
 // target that cannot be reached (Error) is told from one that accepted the
-// connection and then misbehaved (Fail).
-type connTracker struct{ connected bool }
+// connection and then misbehaved (Fail). net/http may still be dialing
+// when the request has already failed, hence the atomic.
+type connTracker struct{ ok atomic.Bool }
 
 func (d *connTracker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var nd net.Dialer
 	c, err := nd.DialContext(ctx, network, addr)
 	if err == nil {
-		d.connected = true
+		d.ok.Store(true)
 	}
 	return c, err
 }
+
+// connected reports whether a connection was made.
+func (d *connTracker) connected() bool { return d.ok.Load() }
 
 // TryDial opens a WebSocket to url (ws, wss, http or https). A target that
 // cannot be reached ends the case with Error; a refused or broken
@@ -79,7 +84,7 @@ func TryDial(ctx context.Context, t *conformance.T, url string, opts DialOptions
 		NetDial:                d.dial,
 	})
 	if err != nil {
-		if !d.connected {
+		if !d.connected() {
 			t.Errorf("cannot reach the target: %v", err)
 		}
 		t.Received("%s", HandshakeText(err))

@@ -59,9 +59,16 @@ type Mutant struct {
 // the target; what it starts must stop when t ends.
 type Reference func(t *testing.T, profile string) conformance.Target
 
-// proveParallel is how many runs (reference or mutant) go at once; each
-// run's cases are run r.Parallel at a time.
-var proveParallel = max(4, runtime.GOMAXPROCS(0))
+// runsAtOnce is how many runs (reference or mutant, or a hostile peer
+// and profile) go at once; each run's cases go r.Parallel at a time.
+// Cases mostly wait on the network, so a few runs share the CPUs well;
+// under the race detector they would starve each other.
+func runsAtOnce() int {
+	if raceEnabled {
+		return 2
+	}
+	return max(4, runtime.GOMAXPROCS(0))
+}
 
 // Prove checks that s is well formed (Validate) and agrees with its
 // protocol reference (CheckReference), then runs it against the reference
@@ -98,7 +105,7 @@ func Prove(t *testing.T, s *conformance.Suite, r conformance.Runner, ref Referen
 	}
 	var (
 		wg  sync.WaitGroup
-		sem = make(chan struct{}, proveParallel)
+		sem = make(chan struct{}, runsAtOnce())
 	)
 	run := func(name string, f func(t *testing.T)) {
 		wg.Add(1)

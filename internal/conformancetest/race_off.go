@@ -1,0 +1,5 @@
+//go:build !race
+
+package conformancetest
+
+const raceEnabled = false
