@@ -25,10 +25,11 @@ type sinkPut struct {
 
 // sink is an HTTP server standing in for a SimplePush endpoint.
 type sink struct {
-	url  string // base URL, as the target reaches it
-	puts chan sinkPut
-	hold chan struct{} // when not nil, requests wait until it closes
-	stop func()
+	url   string // base URL, as the target reaches it
+	puts  chan sinkPut
+	hold  chan struct{} // when not nil, requests wait until it closes
+	ended chan struct{} // a held request ended before the release (the target gave up)
+	stop  func()
 }
 
 // startSink listens on the push-sink host; hold makes every request wait
@@ -39,7 +40,7 @@ func startSink(t *conformance.T, hold bool) *sink {
 	if err != nil {
 		t.Errorf("the push sink cannot listen on %s: %v", host, err)
 	}
-	s := &sink{url: "http://" + ln.Addr().String(), puts: make(chan sinkPut, 16)}
+	s := &sink{url: "http://" + ln.Addr().String(), puts: make(chan sinkPut, 16), ended: make(chan struct{}, 16)}
 	if hold {
 		s.hold = make(chan struct{})
 	}
@@ -53,6 +54,7 @@ func startSink(t *conformance.T, hold bool) *sink {
 			select {
 			case <-s.hold:
 			case <-r.Context().Done():
+				s.ended <- struct{}{}
 			}
 		}
 		w.WriteHeader(http.StatusOK)
@@ -145,7 +147,15 @@ func wakeupCases() []conformance.Case {
 			path := "/calls-" + kit.NewID("w")
 			s := callee(ctx, t, sk.url+path)
 			cu := createCallURL(ctx, t, s, map[string]any{"callerId": "a"})
-			placeCall(ctx, t, cu.token) // the sink holds every request until the case ends
+			// The sink holds every request until the case ends: the answer
+			// must come while the PUT is still open, not after the target
+			// gave up on it.
+			placeCall(ctx, t, cu.token)
+			select {
+			case <-sk.ended:
+				t.Failf("the answer to the caller while the PUT is still unanswered", "the target answered the caller only after giving up on the push server")
+			default:
+			}
 			sk.next(ctx, t, path, "the wake-up PUT (held unanswered)")
 		},
 	}, {

@@ -273,7 +273,7 @@ func wsCases() []conformance.Case {
 				t.Failf("the call listed at first", "not listed")
 			}
 			select {
-			case <-time.After(d + d/2 + 100*time.Millisecond):
+			case <-time.After(d + time.Second):
 			case <-ctx.Done():
 				t.Errorf("the case timeout is shorter than the call duration %v", d)
 			}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/appwire/appwire/conformance"
+	"github.com/appwire/appwire/docs"
+	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/appwire/appwire/internal/testserver"
 	"github.com/appwire/appwire/loopapi"
 )
@@ -34,15 +36,30 @@ func TestSuiteValid(t *testing.T) {
 	if len(s.Cases) < 40 {
 		t.Fatalf("%d cases, want at least 40", len(s.Cases))
 	}
+	conformancetest.CheckReference(t, s)
+	// The suite's section titles are the reference's.
+	for n, title := range s.Sections {
+		sec, ok := docs.LookupSection("loop", n)
+		if !ok || sec.Title != title {
+			t.Errorf("section %s: suite says %q, docs/protocols/loop.md %q", n, title, sec.Title)
+		}
+	}
+	for _, c := range s.Cases {
+		if _, ok := s.Sections[c.Section()]; !ok {
+			t.Errorf("%s: section %s has no title in the suite", c.ID, c.Section())
+		}
+	}
 }
 
 // The reference server runs with short timers so the timer cases run; the
 // suite learns them through its parameters.
 const (
-	testSupervisory  = 400 * time.Millisecond
-	testRinging      = 500 * time.Millisecond
-	testConnection   = 400 * time.Millisecond
-	testCallDuration = 1500 * time.Millisecond
+	// Long enough that cases which do not wait for a timer finish their
+	// exchanges before one fires, on a loaded machine.
+	testSupervisory  = 1500 * time.Millisecond
+	testRinging      = 2 * time.Second
+	testConnection   = 2 * time.Second
+	testCallDuration = 5 * time.Second
 )
 
 // referenceOptions are the reference server's options for profile.
@@ -90,7 +107,7 @@ func target(u string) conformance.Target {
 }
 
 func runner() conformance.Runner {
-	return conformance.Runner{Timeout: 5 * time.Second, Parallel: 8}
+	return conformance.Runner{Timeout: 12 * time.Second, Parallel: 8}
 }
 
 func TestReferencePasses(t *testing.T) {
