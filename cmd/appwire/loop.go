@@ -49,15 +49,16 @@ const envLoopSession = "APPWIRE_LOOP_SESSION"
 func loopUsage(c *cli) {
 	w := c.stderr
 	fmt.Fprintln(w, "usage: appwire loop callee LOOP_URL --push PUSH_WS_URL [--caller-id ID] [--count N]")
-	fmt.Fprintln(w, "       appwire loop call LOOP_URL TOKEN [--type audio|audio-video] [--no-join]")
+	fmt.Fprintln(w, "       appwire loop call LOOP_URL CALL_URL|TOKEN [--type audio|audio-video] [--no-join]")
 	fmt.Fprintln(w, "       appwire loop register LOOP_URL [--push-url ENDPOINT] [--session TOKEN]")
 	fmt.Fprintln(w, "       appwire loop call-url LOOP_URL [--caller-id ID] [--session TOKEN]")
 	fmt.Fprintln(w, "       appwire loop calls LOOP_URL [--version N] [--session TOKEN]")
 	fmt.Fprintln(w, "       appwire loop join PROGRESS_URL CALL_ID WEBSOCKET_TOKEN [--accept]")
 	fmt.Fprintln(w, "\ncallee is the callee's whole side: it registers a channel with the SimplePush server and that")
-	fmt.Fprintln(w, "endpoint with Loop, makes a call URL and prints its token, then, each time it is woken, lists the")
+	fmt.Fprintln(w, "endpoint with Loop, makes a call URL and prints it, then, each time it is woken, lists the")
 	fmt.Fprintln(w, "calls since the wake-up's version and answers them until connected.")
-	fmt.Fprintln(w, "call is the caller's side: it calls TOKEN and joins the call websocket until connected.")
+	fmt.Fprintln(w, "call is the caller's side: it calls the call URL (or its token; put -- before a token that starts")
+	fmt.Fprintln(w, "with '-') and joins the call websocket until connected.")
 	fmt.Fprintln(w, "The other subcommands are the single steps; register prints the session token the others take")
 	fmt.Fprintf(w, "with --session (or $%s).\n", envLoopSession)
 	fmt.Fprintln(w, "Exit status: 0 done (connected), 1 refused or the call ended otherwise, 2 usage, 3 could not run.")
@@ -310,7 +311,7 @@ func loopCallee(ctx context.Context, c *cli, args []string) int {
 		return loopFail(c, "callee: call-url", err)
 	}
 	fmt.Fprintf(c.stdout, "push endpoint %s\nsession %s\ncall-url %s\ntoken %s\n", endpoint, cl.SessionToken(), made.CallURL, made.CallToken)
-	fmt.Fprintf(c.stdout, "waiting for calls; the caller runs: appwire loop call %s %s\n", loopURL, made.CallToken)
+	fmt.Fprintf(c.stdout, "waiting for calls; the caller runs: appwire loop call %s %s\n", loopURL, made.CallURL)
 	answered := map[string]bool{}
 	for n := 0; count == 0 || n < count; {
 		var note simplepush.Notification

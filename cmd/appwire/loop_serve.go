@@ -100,8 +100,8 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(sctx, ln) }()
 	examples := []string{
-		fmt.Sprintf("go run ./cmd/appwire loop callee %s --push %s    # the callee: SimplePush + Loop registration, prints a call URL TOKEN, answers when woken", base, push.url),
-		fmt.Sprintf("go run ./cmd/appwire loop call %s TOKEN    # the caller, in another terminal, with the TOKEN the callee printed: both reach connected", base),
+		fmt.Sprintf("go run ./cmd/appwire loop callee %s --push %s    # the callee: SimplePush + Loop registration, prints its call-url, answers when woken", base, push.url),
+		fmt.Sprintf("go run ./cmd/appwire loop call %s CALL_URL    # the caller, in another terminal, with the call-url the callee printed: both reach connected", base),
 		fmt.Sprintf("go run ./cmd/appwire loop register %s    # step by step instead: prints a session; then loop call-url, calls, join (go run ./cmd/appwire loop --help)", base),
 		fmt.Sprintf("curl -s %s/ ; curl -si -X POST %s/registration    # the API by hand: the root, then a new session in Hawk-Session-Token", base, base),
 	}

@@ -74,11 +74,11 @@ func runPrintedFlow(t *testing.T, inst *instance) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, calleeArgs, strings.NewReader(""), &out, &errb) }()
-	var token string
-	for token == "" {
+	var link string
+	for link == "" {
 		for _, line := range strings.Split(out.String(), "\n") {
-			if v, ok := strings.CutPrefix(line, "token "); ok {
-				token = v
+			if v, ok := strings.CutPrefix(line, "call-url "); ok {
+				link = v
 			}
 		}
 		select {
@@ -87,7 +87,7 @@ func runPrintedFlow(t *testing.T, inst *instance) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	callerLine := strings.Replace(inst.examples[1], "TOKEN", token, 1)
+	callerLine := strings.Replace(inst.examples[1], "CALL_URL", link, 1)
 	code, cout, cerr := runCLI(t, "", exampleArgs(t, callerLine)...)
 	if code != exitOK || !strings.Contains(cout, "state connected") {
 		t.Fatalf("caller: exit %d\nstdout %s\nstderr %s\ncallee %s", code, cout, cerr, out.String())
@@ -153,7 +153,11 @@ func TestLoopSteps(t *testing.T) {
 		t.Fatalf("callee join: %s", o)
 	}
 	// Refusals exit 1, usage errors 2.
-	if code, _, errs := runCLI(t, "", "loop", "call", inst.url, token+"x"); code != exitFailed || !strings.Contains(errs, "errno 105") {
+	// A bare token works after "--" (tokens may start with '-').
+	if code, _, errs := runCLI(t, "", "loop", "call", inst.url, "--no-join", "--", token); code != exitOK {
+		t.Fatalf("call by token: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "loop", "call", inst.url, "--", token+"x"); code != exitFailed || !strings.Contains(errs, "errno 105") {
 		t.Fatalf("unknown token: exit %d %s", code, errs)
 	}
 	if code, _, _ := runCLI(t, "", "loop", "call-url", inst.url, "--session", ""); code != exitFailed {
