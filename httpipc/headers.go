@@ -94,14 +94,24 @@ func contains(list []string, s string) bool {
 
 // toHeader converts field lines to an http.Header. Pseudo-fields have no
 // net/http form and are reported as false.
+//
+// The values share one backing array (a field repeated later in the
+// section appends beyond its slot and gets its own), so a header costs
+// the map and one allocation, not one per field.
 func toHeader(fs bhttp.Fields) (http.Header, bool) {
 	h := make(http.Header, len(fs))
-	for _, f := range fs {
+	vals := make([]string, len(fs))
+	for i, f := range fs {
 		if f.Name[0] == ':' {
 			return nil, false
 		}
 		k := canonicalName(f.Name)
-		h[k] = append(h[k], f.Value)
+		if vs, ok := h[k]; ok {
+			h[k] = append(vs[:len(vs):len(vs)], f.Value)
+			continue
+		}
+		vals[i] = f.Value
+		h[k] = vals[i : i+1 : i+1]
 	}
 	return h, true
 }

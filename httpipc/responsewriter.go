@@ -127,15 +127,21 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 func (w *responseWriter) sendHead(final bool) error {
 	w.headSent = true
 	h := w.Header()
+	// The fields the server adds go to the head only, not into the
+	// handler's map (as net/http does): no allocation for them.
+	var extra [2]bhttp.Field
+	nx := 0
 	if w.bodyAllowed {
 		if _, ok := h["Content-Type"]; !ok && len(w.pre) > 0 {
-			h.Set("Content-Type", http.DetectContentType(w.pre))
+			extra[nx] = bhttp.Field{Name: "content-type", Value: http.DetectContentType(w.pre)}
+			nx++
 		}
 		if _, ok := h["Content-Length"]; final && !ok && len(h["Trailer"]) == 0 && !w.hasPrefixTrailers() {
-			h.Set("Content-Length", strconv.Itoa(len(w.pre)))
+			extra[nx] = bhttp.Field{Name: "content-length", Value: strconv.Itoa(len(w.pre))}
+			nx++
 		}
 	}
-	fields := appendFields(make(bhttp.Fields, 0, len(h)+1), h)
+	fields := append(appendFields(make(bhttp.Fields, 0, len(h)+nx), h), extra[:nx]...)
 	if declared := w.declaredTrailers(); len(declared) > 0 {
 		fields = removeFields(fields, declared)
 	}
@@ -265,7 +271,9 @@ func (w *responseWriter) finish() {
 	}
 	// The response is complete. If the request is not, tell the client to
 	// stop sending it.
-	st.abort(&StreamError{Code: ErrCodeNo}, true, ErrCodeNo)
+	if !st.ended() {
+		st.abort(&StreamError{Code: ErrCodeNo}, true, ErrCodeNo)
+	}
 }
 
 // panicked answers a handler panic: a bare 500 if nothing was sent yet,

@@ -166,6 +166,14 @@ func (st *stream) abort(err error, sendReset bool, code ErrCode) {
 	st.wake()
 }
 
+// ended reports whether both directions of st are over (an abort would
+// do nothing).
+func (st *stream) ended() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.aborted || (st.localDone && st.remoteDone)
+}
+
 // discardRecv drops unread received bytes, returning their connection
 // credit; later reads fail. Called when the consumer is done with st.
 func (st *stream) discardRecv() {
@@ -315,14 +323,18 @@ func (w *streamWriter) discard() {
 // allocates nothing once the pool is warm.
 type recvBuf struct {
 	chunks [][]byte
-	off    int // read offset in chunks[0]
-	n      int // unread bytes
+	off    int       // read offset in chunks[0]
+	n      int       // unread bytes
+	first  [2][]byte // chunks' first backing array: most messages fit
 }
 
 func (b *recvBuf) write(p []byte) {
 	for len(p) > 0 {
 		k := len(b.chunks)
 		if k == 0 || len(b.chunks[k-1]) == cap(b.chunks[k-1]) {
+			if b.chunks == nil {
+				b.chunks = b.first[:0]
+			}
 			b.chunks = append(b.chunks, getBuf(DefaultMaxFrameSize))
 			k++
 		}
@@ -395,18 +407,20 @@ func putBufio(br *bufio.Reader) {
 	bufioPool.Put(br)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, DefaultMaxFrameSize); return &b }}
+// bufPool holds frame-sized arrays. It stores array pointers, which a
+// slice of the full capacity converts back to without allocating (a
+// pooled *[]byte would cost an allocation on every Put).
+var bufPool = sync.Pool{New: func() any { return new([DefaultMaxFrameSize]byte) }}
 
 func getBuf(n int) []byte {
 	if n <= DefaultMaxFrameSize {
-		return (*bufPool.Get().(*[]byte))[:0]
+		return bufPool.Get().(*[DefaultMaxFrameSize]byte)[:0]
 	}
 	return make([]byte, 0, n)
 }
 
 func putBuf(b []byte) {
 	if cap(b) == DefaultMaxFrameSize {
-		b = b[:0]
-		bufPool.Put(&b)
+		bufPool.Put((*[DefaultMaxFrameSize]byte)(b[:DefaultMaxFrameSize]))
 	}
 }

@@ -220,18 +220,26 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 	if hasBody && req.ContentLength > 0 && req.Header.Get("Content-Length") == "" {
 		head.Header = append(head.Header, bhttp.Field{Name: "content-length", Value: strconv.FormatInt(req.ContentLength, 10)})
 	}
-	sw := &streamWriter{st: st, ctx: ctx}
-	bw := bhttp.NewWriter(sw)
+	// One allocation for what lives as long as the exchange.
+	x := &exchange{}
+	sw := &x.sw
+	*sw = streamWriter{st: st, ctx: ctx}
+	bw := &x.bw
+	bw.Reset(sw)
 	if err := bw.WriteRequestHead(&head); err != nil {
 		sw.discard()
 		st.abort(&StreamError{Code: ErrCodeCancel, Cause: err}, true, ErrCodeCancel)
 		closeBody(req)
 		return nil, err
 	}
-	// Cancel: RESET(CANCEL), and the stream is freed at once.
-	stop := context.AfterFunc(ctx, func() {
-		st.abort(&StreamError{Code: ErrCodeCancel, Cause: context.Cause(ctx)}, true, ErrCodeCancel)
-	})
+	// Cancel: RESET(CANCEL), and the stream is freed at once. A context
+	// that cannot end needs no watch.
+	stop := noStop
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() {
+			st.abort(&StreamError{Code: ErrCodeCancel, Cause: context.Cause(ctx)}, true, ErrCodeCancel)
+		})
+	}
 	if !hasBody {
 		err = bw.Close()
 		if err == nil {
@@ -251,7 +259,15 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 				return nil, st.failedErr(err)
 			}
 		}
-		go st.writeBody(req, bw, sw)
+		if req.GetBody != nil && req.ContentLength > 0 && req.ContentLength <= int64(c.maxOut)/2 {
+			// A body in memory (http.NewRequest saw a bytes.Reader,
+			// bytes.Buffer or strings.Reader) that fits in one frame:
+			// reading it cannot block, and writing it never waits for
+			// stream credit, so no goroutine is needed.
+			st.writeBody(req, bw, sw)
+		} else {
+			go st.writeBody(req, bw, sw)
+		}
 	}
 
 	br := getBufio(st)
@@ -282,8 +298,9 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 		putBufio(br)
 		return nil, err
 	}
-	resp := &http.Response{
-		Status:     strconv.Itoa(rh.Status) + " " + http.StatusText(rh.Status),
+	resp := &x.resp
+	*resp = http.Response{
+		Status:     statusLine(rh.Status),
 		StatusCode: rh.Status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, ContentLength: -1, Request: req,
 	}
@@ -300,8 +317,37 @@ func (c *conn) roundTrip(req *http.Request, failFast bool) (*http.Response, erro
 			resp.Trailer[canonicalName(lowerName(k))] = nil
 		}
 	}
-	resp.Body = &responseBody{st: st, rr: rr, br: br, resp: resp, stop: stop}
+	x.body = responseBody{st: st, rr: rr, br: br, resp: resp, stop: stop}
+	resp.Body = &x.body
 	return resp, nil
+}
+
+// exchange holds what a client exchange needs for its whole life, in one
+// allocation.
+type exchange struct {
+	sw   streamWriter
+	bw   bhttp.Writer
+	resp http.Response
+	body responseBody
+}
+
+func noStop() bool { return false }
+
+// statusLines caches Response.Status ("200 OK") for the known codes.
+var statusLines = func() (t [600]string) {
+	for code := 100; code < len(t); code++ {
+		if txt := http.StatusText(code); txt != "" {
+			t[code] = strconv.Itoa(code) + " " + txt
+		}
+	}
+	return t
+}()
+
+func statusLine(code int) string {
+	if code >= 0 && code < len(statusLines) && statusLines[code] != "" {
+		return statusLines[code]
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
 }
 
 func splitList(v string) []string {
@@ -425,7 +471,9 @@ func (b *responseBody) Read(p []byte) (int, error) {
 // is reset with CANCEL.
 func (b *responseBody) Close() error {
 	b.stop()
-	b.st.abort(&StreamError{Code: ErrCodeCancel, Cause: errBodyClosed}, true, ErrCodeCancel)
+	if !b.st.ended() {
+		b.st.abort(&StreamError{Code: ErrCodeCancel, Cause: errBodyClosed}, true, ErrCodeCancel)
+	}
 	b.st.discardRecv()
 	b.mu.Lock()
 	if b.err == nil {

@@ -32,12 +32,16 @@ type ResponseReader struct {
 
 // NewRequestReader returns a RequestReader reading from r with limits lim.
 func NewRequestReader(r io.Reader, lim Limits) *RequestReader {
-	return &RequestReader{stream: newStream(r, lim)}
+	rr := &RequestReader{}
+	rr.init(r, lim)
+	return rr
 }
 
 // NewResponseReader returns a ResponseReader reading from r with limits lim.
 func NewResponseReader(r io.Reader, lim Limits) *ResponseReader {
-	return &ResponseReader{stream: newStream(r, lim)}
+	rr := &ResponseReader{}
+	rr.init(r, lim)
+	return rr
 }
 
 // Head reads the framing indicator, control data and header section. The
@@ -164,15 +168,22 @@ type stream struct {
 	contentStarted, contentDone bool
 	dec                         decoder
 	err                         error
+
+	// The first backing arrays of buf and dec.spans, so that a small head
+	// costs no allocation beyond the reader itself.
+	bufArr  [512]byte
+	spanArr [16]fieldSpan
 }
 
-func newStream(r io.Reader, lim Limits) stream {
+// init prepares s, which must be at its final address (buf points into it).
+func (s *stream) init(r io.Reader, lim Limits) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	return stream{br: br, lim: lim.resolved(), buf: make([]byte, 0, 512),
-		dec: decoder{spans: make([]fieldSpan, 0, 16)}}
+	s.br, s.lim = br, lim.resolved()
+	s.buf = s.bufArr[:0]
+	s.dec.spans = s.spanArr[:0]
 }
 
 var errOrder = errors.New("bhttp: reader methods called out of order")

@@ -21,6 +21,7 @@ type Writer struct {
 	buf   []byte
 	state writerState
 	err   error
+	small [256]byte // buf's first backing array: a typical head fits
 }
 
 type writerState uint8
@@ -35,7 +36,21 @@ const (
 var errWriterOrder = errors.New("bhttp: Writer methods called out of order")
 
 // NewWriter returns a Writer writing to w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer {
+	bw := &Writer{}
+	bw.Reset(w)
+	return bw
+}
+
+// Reset makes bw a new Writer writing to w (the zero Writer needs it
+// too), keeping its buffer.
+func (bw *Writer) Reset(w io.Writer) {
+	buf := bw.buf[:0]
+	if buf == nil {
+		buf = bw.small[:0]
+	}
+	bw.Padding, bw.w, bw.buf, bw.state, bw.err = 0, w, buf, wStart, nil
+}
 
 // WriteRequestHead writes the framing indicator, control data and header
 // section of r. r's Body, Trailer, Padding and Indeterminate are ignored.
