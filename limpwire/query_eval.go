@@ -377,7 +377,19 @@ type belowNull struct{}
 // descending (MongoDB's rule); missing sorts as null, an empty array
 // before null.
 func sortValue(doc Doc, attr string, dir int) any {
-	vals, _ := lookup(doc, attr)
+	var vals []any
+	if !strings.Contains(attr, ".") {
+		v, ok := doc[attr]
+		if !ok {
+			return nil
+		}
+		if _, isList := v.([]any); !isList {
+			return v
+		}
+		vals = []any{v}
+	} else {
+		vals, _ = lookup(doc, attr)
+	}
 	var best any
 	found := false
 	for _, v := range vals {
@@ -398,19 +410,32 @@ func sortValue(doc Doc, attr string, dir int) any {
 	return best
 }
 
-// compareForSort orders two documents by sort keys.
-func compareForSort(a, b Doc, keys []SortKey) int {
-	for _, k := range keys {
-		if c := CompareValues(sortValue(a, k.Attr, k.Dir), sortValue(b, k.Attr, k.Dir)); c != 0 {
-			return c * k.Dir
-		}
-	}
-	return 0
-}
-
-// sortDocs sorts docs by keys (stable).
+// sortDocs sorts docs by keys, computing each document's sort values once.
 func sortDocs(docs []Doc, keys []SortKey) {
-	slices.SortStableFunc(docs, func(a, b Doc) int { return compareForSort(a, b, keys) })
+	type keyed struct {
+		doc  Doc
+		vals []any
+	}
+	ks := make([]keyed, len(docs))
+	flat := make([]any, len(docs)*len(keys))
+	for i, d := range docs {
+		v := flat[i*len(keys) : (i+1)*len(keys)]
+		for j, k := range keys {
+			v[j] = sortValue(d, k.Attr, k.Dir)
+		}
+		ks[i] = keyed{d, v}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		for j, k := range keys {
+			if c := CompareValues(a.vals[j], b.vals[j]); c != 0 {
+				return c * k.Dir
+			}
+		}
+		return 0
+	})
+	for i := range ks {
+		docs[i] = ks[i].doc
+	}
 }
 
 // BucketAuto splits the sorted values into at most n buckets as MongoDB's

@@ -204,8 +204,15 @@ func (s *memoryStore) selectDocs(ctx context.Context, collection string, q *Quer
 	m := newMatcher(q.cond)
 	search, hasSearch := q.Search()
 	terms := searchTerms(search)
+	docs := s.cols[collection]
+	if id, ok := idEquality(q.cond); ok { // by _id: no scan
+		docs = nil
+		if d, found := s.cols[collection][id]; found {
+			docs = map[ObjectID]Doc{id: d}
+		}
+	}
 	n := 0
-	for _, doc := range s.cols[collection] {
+	for _, doc := range docs {
 		if n++; n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
@@ -229,6 +236,23 @@ func (s *memoryStore) selectDocs(ctx context.Context, collection string, q *Quer
 		page = page[:limit]
 	}
 	return all, page, nil
+}
+
+// idEquality finds an _id equality that every match must satisfy: the
+// condition itself or a child of the top AND.
+func idEquality(c Cond) (ObjectID, bool) {
+	if c.Kind == CondAttr && c.Attr == "_id" && c.Op == "$eq" {
+		id, ok := c.Value.(ObjectID)
+		return id, ok
+	}
+	if c.Kind == CondAnd {
+		for _, ch := range c.Children {
+			if id, ok := idEquality(ch); ok {
+				return id, true
+			}
+		}
+	}
+	return ObjectID{}, false
 }
 
 func (s *memoryStore) Read(ctx context.Context, collection string, q *Query) (ReadResult, error) {
