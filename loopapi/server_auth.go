@@ -1,6 +1,7 @@
 package loopapi
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -11,8 +12,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
-	"context"
 	"github.com/appwire/appwire/loopapi/hawk"
 )
 
@@ -26,17 +27,32 @@ func hmacHex(key []byte, payload string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// sessionHolder carries the session that lookupCredentials read back to
+// hawkAuth, so one store round trip gives both the key and the user.
+type sessionHolder struct{ ses Session }
+
+type sessionHolderKey struct{}
+
+// touchEvery is how stale a session's TTL may get before an
+// authenticated request refreshes it (upstream refreshes on every
+// request; a minute out of 30 days saves a round trip per request). A
+// short SessionTTL is refreshed once a tenth of it has passed.
+const touchEvery = time.Minute
+
 // lookupCredentials finds the key of a Hawk id: the store keeps only
 // HMAC(hawkIdSecret, id), never the id.
 func (s *Server) lookupCredentials(ctx context.Context, id string) (hawk.Credentials, error) {
-	key, err := s.store.SessionKey(ctx, hmacHex(s.opts.HawkIDSecret, id))
+	ses, err := s.store.Session(ctx, hmacHex(s.opts.HawkIDSecret, id))
 	if errors.Is(err, ErrNotFound) {
 		return hawk.Credentials{}, hawk.ErrUnknownCredentials
 	}
 	if err != nil {
 		return hawk.Credentials{}, err
 	}
-	return hawk.Credentials{ID: id, Key: []byte(key), Algorithm: "sha256"}, nil
+	if h, ok := ctx.Value(sessionHolderKey{}).(*sessionHolder); ok {
+		h.ses = ses
+	}
+	return hawk.Credentials{ID: id, Key: []byte(ses.Key), Algorithm: "sha256"}, nil
 }
 
 // authorize applies a route's authentication level to req.
@@ -89,7 +105,8 @@ func (s *Server) authorize(req *request, level authLevel) *Error {
 // hawkAuth verifies a Hawk request and sets the session's user, then
 // refreshes the session's TTLs (upstream setUser and touchHawkSession).
 func (s *Server) hawkAuth(req *request) *Error {
-	a, err := s.hawk.Authenticate(req.ctx, req.r)
+	holder := &sessionHolder{}
+	a, err := s.hawk.Authenticate(context.WithValue(req.ctx, sessionHolderKey{}, holder), req.r)
 	if err != nil {
 		var he *hawk.Error
 		if !errors.As(err, &he) {
@@ -110,16 +127,13 @@ func (s *Server) hawkAuth(req *request) *Error {
 	req.auth = a
 	req.hawkID = a.Credentials.ID
 	req.id = hmacHex(s.opts.HawkIDSecret, req.hawkID)
-	user, sealed, err := s.store.SessionUser(req.ctx, req.id)
-	switch {
-	case err == nil:
-		req.user, req.registered = user, true
-		req.identity, _ = openIdentity(sealed, req.hawkID)
-	case errors.Is(err, ErrNotFound):
-		req.user = req.id
-	default:
-		s.logf("loopapi: session user: %v", err)
-		return errBackend()
+	req.user = req.id
+	if ses := holder.ses; ses.User != "" {
+		req.user, req.registered = ses.User, true
+		req.identity, _ = openIdentity(ses.Identity, req.hawkID)
+	}
+	if holder.ses.TTL > s.opts.SessionTTL-min(touchEvery, s.opts.SessionTTL/10) {
+		return nil
 	}
 	if err := s.store.TouchSession(req.ctx, req.user, req.id, s.opts.SessionTTL); err != nil {
 		s.logf("loopapi: touch session: %v", err)

@@ -533,3 +533,21 @@ func TestHeartbeatPush(t *testing.T) {
 		t.Fatalf("push down: %d %s", a.status, a.body)
 	}
 }
+
+// TestSessionTTL: a session used within its TTL lives on (each request
+// refreshes it); one left alone expires and its token stops working.
+func TestSessionTTL(t *testing.T) {
+	srv := loopapitest.Start(t, loopapi.Options{SessionTTL: 600 * time.Millisecond})
+	ctx := testserver.Ctx(t)
+	used, _ := session(t, srv.URL, nil)
+	idle, _ := session(t, srv.URL, nil)
+	for range 8 {
+		time.Sleep(150 * time.Millisecond)
+		if _, err := used.CallURLs(ctx); err != nil {
+			t.Fatalf("a session in use expired: %v", err)
+		}
+	}
+	if _, err := idle.CallURLs(ctx); !errors.Is(err, loopapi.ErrnoInvalidAuthToken) {
+		t.Fatalf("an idle session outlived its TTL: %v", err)
+	}
+}

@@ -19,14 +19,14 @@ type Store interface {
 
 	// CreateSession stores a Hawk session: hawk.<id> = key.
 	CreateSession(ctx context.Context, id, key string, ttl time.Duration) error
-	// SessionKey returns the Hawk key of session id.
-	SessionKey(ctx context.Context, id string) (string, error)
+	// Session returns session id: its Hawk key, the registered user and
+	// sealed identity it is linked to ("" for an anonymous session), and
+	// how long its key has left to live. One round trip: it is on the path
+	// of every authenticated request.
+	Session(ctx context.Context, id string) (Session, error)
 	// SetSessionUser links session id to a registered user:
 	// hawkuser.<id> = user, userid.<id> = identity (sealed by the server).
 	SetSessionUser(ctx context.Context, id, user, identity string, ttl time.Duration) error
-	// SessionUser returns the user and sealed identity of a session linked
-	// to one; ErrNotFound for an anonymous session.
-	SessionUser(ctx context.Context, id string) (user, identity string, err error)
 	// TouchSession resets the TTL of the session's and its user's keys
 	// (upstream touchHawkSession).
 	TouchSession(ctx context.Context, user, id string, ttl time.Duration) error
@@ -111,6 +111,14 @@ type Store interface {
 	// Close releases the store's resources (subscriptions, connections
 	// it owns).
 	Close() error
+}
+
+// Session is a stored Hawk session.
+type Session struct {
+	Key      string        // hawk.<id>: the Hawk key (hex)
+	User     string        // hawkuser.<id>: the registered user's HMAC; "" when anonymous
+	Identity string        // userid.<id>: the sealed identity; "" when anonymous
+	TTL      time.Duration // what hawk.<id> has left to live
 }
 
 // CallURL is a stored call URL (callurl.<token>).

@@ -136,15 +136,25 @@ func (m *MemoryStore) CreateSession(_ context.Context, id, key string, ttl time.
 	return nil
 }
 
-// SessionKey implements Store.
-func (m *MemoryStore) SessionKey(_ context.Context, id string) (string, error) {
+// Session implements Store.
+func (m *MemoryStore) Session(_ context.Context, id string) (Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.get("hawk." + id)
 	if !ok {
-		return "", ErrNotFound
+		return Session{}, ErrNotFound
 	}
-	return v.(string), nil
+	ses := Session{Key: v.(string), TTL: time.Duration(1<<63 - 1)}
+	if exp := m.kv["hawk."+id].exp; !exp.IsZero() {
+		ses.TTL = exp.Sub(m.now())
+	}
+	if u, ok := m.get("hawkuser." + id); ok {
+		ses.User = u.(string)
+		if ident, ok := m.get("userid." + id); ok {
+			ses.Identity = ident.(string)
+		}
+	}
+	return ses, nil
 }
 
 // SetSessionUser implements Store.
@@ -154,19 +164,6 @@ func (m *MemoryStore) SetSessionUser(_ context.Context, id, user, identity strin
 	m.set("hawkuser."+id, user, ttl)
 	m.set("userid."+id, identity, ttl)
 	return nil
-}
-
-// SessionUser implements Store.
-func (m *MemoryStore) SessionUser(_ context.Context, id string) (string, string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u, ok := m.get("hawkuser." + id)
-	if !ok {
-		return "", "", ErrNotFound
-	}
-	ident, _ := m.get("userid." + id)
-	s, _ := ident.(string)
-	return u.(string), s, nil
 }
 
 // TouchSession implements Store.

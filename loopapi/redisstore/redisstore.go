@@ -104,10 +104,29 @@ func (s *Store) CreateSession(ctx context.Context, id, key string, ttl time.Dura
 	return wrap("create session", s.rdb.Set(ctx, s.k("hawk.", id), key, ttl).Err())
 }
 
-// SessionKey implements loopapi.Store.
-func (s *Store) SessionKey(ctx context.Context, id string) (string, error) {
-	v, err := s.rdb.Get(ctx, s.k("hawk.", id)).Result()
-	return v, wrap("session key", err)
+// Session implements loopapi.Store: one pipeline of GET hawk., GET
+// hawkuser., GET userid. and PTTL hawk.
+func (s *Store) Session(ctx context.Context, id string) (loopapi.Session, error) {
+	var key, user, ident *redis.StringCmd
+	var ttl *redis.DurationCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		key = p.Get(ctx, s.k("hawk.", id))
+		user = p.Get(ctx, s.k("hawkuser.", id))
+		ident = p.Get(ctx, s.k("userid.", id))
+		ttl = p.PTTL(ctx, s.k("hawk.", id))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return loopapi.Session{}, wrap("session", err)
+	}
+	if key.Err() != nil {
+		return loopapi.Session{}, wrap("session", key.Err())
+	}
+	ses := loopapi.Session{Key: key.Val(), User: user.Val(), Identity: ident.Val(), TTL: ttl.Val()}
+	if ses.TTL < 0 { // no expiry (-1)
+		ses.TTL = time.Duration(1<<63 - 1)
+	}
+	return ses, nil
 }
 
 // SetSessionUser implements loopapi.Store.
@@ -118,20 +137,6 @@ func (s *Store) SetSessionUser(ctx context.Context, id, user, identity string, t
 		return nil
 	})
 	return wrap("set session user", err)
-}
-
-// SessionUser implements loopapi.Store.
-func (s *Store) SessionUser(ctx context.Context, id string) (string, string, error) {
-	v, err := s.rdb.MGet(ctx, s.k("hawkuser.", id), s.k("userid.", id)).Result()
-	if err != nil {
-		return "", "", wrap("session user", err)
-	}
-	u, _ := v[0].(string)
-	if u == "" {
-		return "", "", loopapi.ErrNotFound
-	}
-	ident, _ := v[1].(string)
-	return u, ident, nil
 }
 
 // TouchSession implements loopapi.Store.

@@ -74,28 +74,24 @@ const long = time.Hour
 
 func testSessions(t *testing.T, s loopapi.Store) {
 	c := ctx(t)
-	_, err := s.SessionKey(c, "id1")
+	_, err := s.Session(c, "id1")
 	notFound(t, "unknown session", err)
 	must(t, s.CreateSession(c, "id1", "key1", long))
-	k, err := s.SessionKey(c, "id1")
+	ses, err := s.Session(c, "id1")
 	must(t, err)
-	if k != "key1" {
-		t.Fatalf("key %q", k)
+	if ses.Key != "key1" || ses.User != "" || ses.Identity != "" || ses.TTL <= long-time.Minute || ses.TTL > long {
+		t.Fatalf("anonymous session %+v", ses)
 	}
-	_, _, err = s.SessionUser(c, "id1")
-	notFound(t, "anonymous session user", err)
 	must(t, s.SetSessionUser(c, "id1", "user1", "sealed", long))
-	u, ident, err := s.SessionUser(c, "id1")
+	ses, err = s.Session(c, "id1")
 	must(t, err)
-	if u != "user1" || ident != "sealed" {
-		t.Fatalf("user %q identity %q", u, ident)
+	if ses.Key != "key1" || ses.User != "user1" || ses.Identity != "sealed" {
+		t.Fatalf("registered session %+v", ses)
 	}
 	must(t, s.SetPushURLs(c, "user1", "id1", map[string]string{"calls": "http://a"}, long))
 	must(t, s.DeleteSession(c, "user1", "id1"))
-	_, err = s.SessionKey(c, "id1")
+	_, err = s.Session(c, "id1")
 	notFound(t, "deleted session", err)
-	_, _, err = s.SessionUser(c, "id1")
-	notFound(t, "deleted session user", err)
 	urls, err := s.PushURLs(c, "user1", "calls")
 	must(t, err)
 	if len(urls) != 0 {
@@ -109,11 +105,11 @@ func testSessionExpiry(t *testing.T, s loopapi.Store) {
 	must(t, s.CreateSession(c, "touched", "k", 300*time.Millisecond))
 	must(t, s.TouchSession(c, "touched", "touched", long))
 	eventually(t, "the session to expire", func() bool {
-		_, err := s.SessionKey(c, "short")
+		_, err := s.Session(c, "short")
 		return errors.Is(err, loopapi.ErrNotFound)
 	})
-	if _, err := s.SessionKey(c, "touched"); err != nil {
-		t.Fatalf("touched session: %v", err)
+	if ses, err := s.Session(c, "touched"); err != nil || ses.TTL <= long-time.Minute {
+		t.Fatalf("touched session: %+v %v", ses, err)
 	}
 }
 
@@ -430,7 +426,7 @@ func testDeleteAccount(t *testing.T, s loopapi.Store) {
 	must(t, s.SetCallURL(c, loopapi.CallURL{Token: "t", UserMac: "u", Timestamp: now, Expires: now + 60}, long))
 	must(t, s.AddCall(c, "u", call("cx", now), long, long))
 	must(t, s.DeleteAccount(c, "u", "sid"))
-	_, err := s.SessionKey(c, "sid")
+	_, err := s.Session(c, "sid")
 	notFound(t, "session after account deletion", err)
 	_, err = s.CallURL(c, "t")
 	notFound(t, "call url after account deletion", err)
