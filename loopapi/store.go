@@ -24,6 +24,8 @@ type Store interface {
 	// how long its key has left to live. One round trip: it is on the path
 	// of every authenticated request.
 	Session(ctx context.Context, id string) (Session, error)
+	// SessionKey returns only the Hawk key of session id.
+	SessionKey(ctx context.Context, id string) (string, error)
 	// SetSessionUser links session id to a registered user:
 	// hawkuser.<id> = user, userid.<id> = identity (sealed by the server).
 	SetSessionUser(ctx context.Context, id, user, identity string, ttl time.Duration) error

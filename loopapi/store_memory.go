@@ -157,6 +157,12 @@ func (m *MemoryStore) Session(_ context.Context, id string) (Session, error) {
 	return ses, nil
 }
 
+// SessionKey implements Store.
+func (m *MemoryStore) SessionKey(ctx context.Context, id string) (string, error) {
+	ses, err := m.Session(ctx, id)
+	return ses.Key, err
+}
+
 // SetSessionUser implements Store.
 func (m *MemoryStore) SetSessionUser(_ context.Context, id, user, identity string, ttl time.Duration) error {
 	m.mu.Lock()

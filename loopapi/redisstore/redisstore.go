@@ -129,6 +129,12 @@ func (s *Store) Session(ctx context.Context, id string) (loopapi.Session, error)
 	return ses, nil
 }
 
+// SessionKey implements loopapi.Store.
+func (s *Store) SessionKey(ctx context.Context, id string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.k("hawk.", id)).Result()
+	return v, wrap("session key", err)
+}
+
 // SetSessionUser implements loopapi.Store.
 func (s *Store) SetSessionUser(ctx context.Context, id, user, identity string, ttl time.Duration) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -82,6 +82,9 @@ func testSessions(t *testing.T, s loopapi.Store) {
 	if ses.Key != "key1" || ses.User != "" || ses.Identity != "" || ses.TTL <= long-time.Minute || ses.TTL > long {
 		t.Fatalf("anonymous session %+v", ses)
 	}
+	if k, err := s.SessionKey(c, "id1"); err != nil || k != "key1" {
+		t.Fatalf("session key %q %v", k, err)
+	}
 	must(t, s.SetSessionUser(c, "id1", "user1", "sealed", long))
 	ses, err = s.Session(c, "id1")
 	must(t, err)
@@ -92,6 +95,8 @@ func testSessions(t *testing.T, s loopapi.Store) {
 	must(t, s.DeleteSession(c, "user1", "id1"))
 	_, err = s.Session(c, "id1")
 	notFound(t, "deleted session", err)
+	_, err = s.SessionKey(c, "id1")
+	notFound(t, "deleted session key", err)
 	urls, err := s.PushURLs(c, "user1", "calls")
 	must(t, err)
 	if len(urls) != 0 {
