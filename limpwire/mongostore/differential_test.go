@@ -283,6 +283,9 @@ func genCond(t *rapid.T, attr string) any {
 		l := make([]any, n)
 		for i := range l {
 			l[i] = genOperand(t, attr)
+			if rapid.IntRange(0, 5).Draw(t, "inNull") == 0 {
+				l[i] = nil // null in a list also matches a missing attribute
+			}
 		}
 		return map[string]any{op: l}
 	case "$regex":
