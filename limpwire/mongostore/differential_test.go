@@ -273,6 +273,9 @@ func genCond(t *rapid.T, attr string) any {
 	op := rapid.SampledFrom([]string{"plain", "null", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$bet", "$in", "$nin", "$all", "$regex", "multi"}).Draw(t, "op")
 	switch op {
 	case "plain":
+		if attr == "t" && rapid.IntRange(0, 3).Draw(t, "wholeList") == 0 {
+			return []any{rapid.SampledFrom(strVals).Draw(t, "e0"), rapid.SampledFrom(strVals).Draw(t, "e1")}
+		}
 		return genOperand(t, attr)
 	case "null":
 		return nil
