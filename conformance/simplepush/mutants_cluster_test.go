@@ -12,13 +12,9 @@ import (
 
 	"github.com/appwire/appwire/internal/conformancetest"
 	"github.com/appwire/appwire/simplepush"
-	"github.com/gobwas/ws"
 )
 
-type (
-	ctxT    = context.Context
-	wsFrame = ws.Frame
-)
+type ctxT = context.Context
 
 func bg() context.Context { return context.Background() }
 

@@ -14,7 +14,8 @@
 // where each Mutant starts the reference server with ONE behaviour
 // flipped: by an option, by a handler wrapper ([RewriteResponses],
 // [RewriteRequests]), by a WebSocket frame proxy ([FrameProxy],
-// [TextFrames], [JSONFrames]) or by a byte-stream proxy ([StreamProxy]).
+// [TextProxy], with [EditObject] and [Elements] for JSON messages) or by
+// a byte-stream proxy ([StreamProxy]).
 // Mutants live in test code, never as public knobs of the production
 // servers.
 //
