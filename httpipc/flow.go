@@ -2,6 +2,11 @@ package httpipc
 
 import "context"
 
+// maxBatchFrames is how many DATA frames of one stream are queued (and so
+// usually written) together: a large write costs one system call per
+// batch instead of one per frame.
+const maxBatchFrames = 4
+
 // Flow control. Each side grants its peer credit: InitialStreamCredit per
 // stream and InitialConnCredit for the connection, announced in HELLO.
 // Every DATA payload byte uses credit of both; a sender never sends more
@@ -14,10 +19,10 @@ import "context"
 // at once.
 
 // takeCredit waits until st and the connection both have credit, and takes
-// up to n bytes (at most maxOut) of it.
+// up to n bytes (at most maxBatchFrames frames of maxOut) of it.
 func (c *conn) takeCredit(ctx context.Context, st *stream, n int) (int, error) {
-	if n > c.maxOut {
-		n = c.maxOut
+	if n > maxBatchFrames*c.maxOut {
+		n = maxBatchFrames * c.maxOut
 	}
 	c.mu.Lock()
 	for {

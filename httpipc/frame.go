@@ -375,6 +375,7 @@ type Framer struct {
 	frame      Frame
 	rbuf       []byte
 	wbuf       []byte
+	peeked     int // payload bytes still in r, lent out by the last ReadFrame
 }
 
 // NewFramer returns a Framer writing to w and reading from r, with
@@ -385,7 +386,7 @@ func NewFramer(w io.Writer, r io.Reader) *Framer {
 	if r != nil {
 		br, ok := r.(*bufio.Reader)
 		if !ok {
-			br = bufio.NewReaderSize(r, 32<<10)
+			br = bufio.NewReaderSize(r, 64<<10)
 		}
 		fr.r = br
 	}
@@ -404,6 +405,10 @@ func (fr *Framer) SetMaxReadFrameSize(n int) { fr.maxRead = n }
 // the stream is then unusable (the payload was not consumed).
 func (fr *Framer) ReadFrame() (*Frame, error) {
 	f := &fr.frame
+	if fr.peeked > 0 {
+		fr.r.Discard(fr.peeked) // the previous payload, read in place
+		fr.peeked = 0
+	}
 	var hdr [4]uint64
 	for i := range hdr {
 		var err error
@@ -433,15 +438,29 @@ func (fr *Framer) ReadFrame() (*Frame, error) {
 		return f, connError(ErrCodeFrameSize, wrapf(ErrFrameTooLarge, "length "+strconv.FormatUint(length, 10)+" above "+strconv.Itoa(fr.maxRead)))
 	}
 	n := int(length)
-	if cap(fr.rbuf) < n {
-		fr.rbuf = make([]byte, n)
-	}
-	p := fr.rbuf[:n]
-	if _, err := io.ReadFull(fr.r, p); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	var p []byte
+	if n <= fr.r.Size() {
+		// Read in place: the payload stays in the reader's buffer until
+		// the next call, saving a copy.
+		var err error
+		if p, err = fr.r.Peek(n); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
-		return nil, err
+		fr.peeked = n
+	} else {
+		if cap(fr.rbuf) < n {
+			fr.rbuf = make([]byte, n)
+		}
+		p = fr.rbuf[:n]
+		if _, err := io.ReadFull(fr.r, p); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
 	}
 	if err := decodePayload(f, p); err != nil {
 		return nil, err

@@ -197,16 +197,23 @@ func (st *stream) discardRecv() {
 // write sends p as DATA frames within credit; end sets END_STREAM on the
 // last one (an empty p with end sends an empty END_STREAM frame).
 func (st *stream) write(ctx context.Context, p []byte, end bool) error {
+	return st.write2(ctx, nil, p, end)
+}
+
+// write2 is write for the bytes of a followed by those of b, sent as if
+// they were one slice (a buffered prefix and a large write go out in the
+// same batch of frames).
+func (st *stream) write2(ctx context.Context, a, p []byte, end bool) error {
 	c := st.c
 	for {
 		n := 0
-		if len(p) > 0 {
+		if len(a)+len(p) > 0 {
 			var err error
-			if n, err = c.takeCredit(ctx, st, len(p)); err != nil {
+			if n, err = c.takeCredit(ctx, st, len(a)+len(p)); err != nil {
 				return st.writeErr(err)
 			}
 		}
-		fin := end && n == len(p)
+		fin := end && n == len(a)+len(p)
 		if fin {
 			// Close our side before END_STREAM can reach the peer: once it
 			// has, the peer may treat the stream as closed and send on it
@@ -221,7 +228,8 @@ func (st *stream) write(ctx context.Context, p []byte, end bool) error {
 			c.maybeRemoveLocked(st)
 			c.mu.Unlock()
 		}
-		err := c.wq.data(ctx, st, fin, p[:n])
+		na := min(n, len(a))
+		err := c.wq.data(ctx, st, fin, a[:na], p[:n-na])
 		if fin {
 			c.mu.Lock()
 			st.finPending = false
@@ -233,11 +241,11 @@ func (st *stream) write(ctx context.Context, p []byte, end bool) error {
 		if err != nil {
 			return st.writeErr(err)
 		}
-		p = p[n:]
+		a, p = a[na:], p[n-na:]
 		if fin {
 			return nil
 		}
-		if len(p) == 0 {
+		if len(a)+len(p) == 0 {
 			return nil
 		}
 	}
@@ -274,9 +282,15 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	total := len(p)
 	max := w.st.c.maxOut
 	for len(p) > 0 {
-		if len(w.buf) == 0 && len(p) >= max {
-			k := len(p) - len(p)%max
-			if err := w.st.write(w.ctx, p[:k], false); err != nil {
+		if len(w.buf)+len(p) >= 2*max {
+			// What is buffered and whole frames of p go out together,
+			// without copying p.
+			k := len(w.buf) + len(p)
+			k -= k % max
+			k -= len(w.buf)
+			err := w.st.write2(w.ctx, w.buf, p[:k], false)
+			w.buf = w.buf[:0]
+			if err != nil {
 				return total - len(p), err
 			}
 			p = p[k:]

@@ -58,18 +58,25 @@ func (q *writeQueue) control(f *Frame) error {
 	q.ends = append(q.ends, len(q.buf))
 	q.ctl += len(q.buf) - n
 	flood := q.ctl > q.maxCtl
+	// A drain in progress writes it (drainLocked loops until the queue
+	// is empty): waking the writer goroutine would cost a switch and a
+	// system call of its own.
+	wake := !q.writing
 	q.mu.Unlock()
-	q.signal()
+	if wake {
+		q.signal()
+	}
 	if flood {
 		return ErrControlFlood
 	}
 	return nil
 }
 
-// data queues one DATA frame, waiting for space while the queue is full.
+// data queues a followed by p as DATA frames of at most st.c.maxOut bytes (END_STREAM on
+// the last if end), waiting for space while the queue is full.
 // The wait ends early if ctx, or either of the done channels, is done; it
 // then returns errWaitAborted (or ctx.Err()) and queues nothing.
-func (q *writeQueue) data(ctx context.Context, st *stream, end bool, p []byte) error {
+func (q *writeQueue) data(ctx context.Context, st *stream, end bool, a, p []byte) error {
 	stDone, connDone := st.done, st.c.done
 	q.mu.Lock()
 	for len(q.buf) >= q.high {
@@ -97,12 +104,22 @@ func (q *writeQueue) data(ctx context.Context, st *stream, end bool, p []byte) e
 			return errWaitAborted
 		}
 	}
-	var flags Flags
-	if end {
-		flags = FlagEndStream
+	max := st.c.maxOut
+	for {
+		k := min(len(a)+len(p), max)
+		var flags Flags
+		if end && k == len(a)+len(p) {
+			flags = FlagEndStream
+		}
+		q.buf = appendHeader(q.buf, FrameData, id, flags, k)
+		ka := min(k, len(a))
+		q.buf = append(append(q.buf, a[:ka]...), p[:k-ka]...)
+		a, p = a[ka:], p[k-ka:]
+		q.ends = append(q.ends, len(q.buf))
+		if len(a)+len(p) == 0 {
+			break
+		}
 	}
-	q.buf = append(appendHeader(q.buf, FrameData, id, flags, len(p)), p...)
-	q.ends = append(q.ends, len(q.buf))
 	if q.writing {
 		q.mu.Unlock()
 		return nil
