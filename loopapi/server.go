@@ -53,6 +53,7 @@ const (
 	DefaultMaxMessageSize      = 16 << 10            // bytes of a websocket message
 	DefaultPushTimeout         = 5 * time.Second     // one SimplePush PUT
 	DefaultMaxPushInFlight     = 256                 // concurrent SimplePush PUTs
+	DefaultMaxWebsockets       = 10000               // open call websockets
 	DefaultStoreTimeout        = 5 * time.Second     // one Store call from a timer or websocket
 	DefaultCallURLTemplate     = "http://localhost:3000/c/{token}"
 	DefaultRoomURLTemplate     = "http://localhost:3000/{token}"
@@ -127,6 +128,9 @@ type Options struct {
 	RetryAfter     int   // seconds, on 503 and 429
 	MaxBodySize    int64 // bytes; 413 errno 113 above
 	MaxMessageSize int64 // bytes of a websocket message (close 1009 above)
+	// MaxWebsockets bounds open call websockets (default 10000, negative:
+	// unlimited); an upgrade above it is answered 503 errno 201.
+	MaxWebsockets int
 
 	// PushClient sends the SimplePush PUTs; nil means a client with
 	// PushTimeout. MaxPushInFlight bounds concurrent PUTs (more wait).
@@ -219,6 +223,9 @@ func (o *Options) withDefaults() error {
 	in(&o.MaxContextSize, 8<<10)
 	in(&o.RetryAfter, DefaultRetryAfter)
 	in(&o.MaxPushInFlight, DefaultMaxPushInFlight)
+	if o.MaxWebsockets == 0 {
+		o.MaxWebsockets = DefaultMaxWebsockets
+	}
 	if o.PushCheck == nil {
 		hc := o.PushClient
 		o.PushCheck = func(ctx context.Context, uri string) error { return getStatus(ctx, hc, uri) }
@@ -250,6 +257,7 @@ type Server struct {
 	mu      sync.Mutex
 	closing bool
 	conns   map[*wsconn.Conn]struct{}
+	nws     int // call websockets being served
 	timers  map[*time.Timer]struct{}
 	wsWG    sync.WaitGroup
 }

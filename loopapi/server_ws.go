@@ -22,14 +22,20 @@ const (
 
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.closing {
+	if s.closing || (s.opts.MaxWebsockets > 0 && s.nws >= s.opts.MaxWebsockets) {
 		s.mu.Unlock()
 		s.fail(&request{w: w, r: r, ctx: r.Context()}, errBackend())
 		return
 	}
+	s.nws++
 	s.wsWG.Add(1)
 	s.mu.Unlock()
-	defer s.wsWG.Done()
+	defer func() {
+		s.mu.Lock()
+		s.nws--
+		s.mu.Unlock()
+		s.wsWG.Done()
+	}()
 	c, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{ReadLimit: s.opts.MaxMessageSize})
 	if err != nil {
 		return // Upgrade answered the handshake error

@@ -282,3 +282,26 @@ func TestWSShutdownDrains(t *testing.T) {
 		t.Fatalf("call after shutdown: %s %v", st, err)
 	}
 }
+
+func TestWSLimit(t *testing.T) {
+	o := fast()
+	o.MaxWebsockets = 1
+	caller, callee, _ := pending(t, o)
+	ctx := testserver.Ctx(t)
+	first := dial(t, caller.ProgressURL, caller.CallID, caller.WebsocketToken)
+	_, err := loopapi.DialCall(ctx, callee.ProgressURL, callee.CallID, callee.WebsocketToken)
+	if wsconn.HandshakeStatus(err) != 503 {
+		t.Fatalf("a websocket over the limit: %v", err)
+	}
+	first.Close()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := loopapi.DialCall(ctx, callee.ProgressURL, callee.CallID, callee.WebsocketToken)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the slot was not freed: %v", err)
+		}
+	}
+}
