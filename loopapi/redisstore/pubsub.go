@@ -18,7 +18,8 @@ func (s *Store) Publish(ctx context.Context, channel, msg string) error {
 
 // Subscribe implements loopapi.Store. It returns once Redis has confirmed
 // the subscription, so a message published after Subscribe returns is
-// delivered.
+// delivered. SUBSCRIBE and UNSUBSCRIBE are written under the lock, so they
+// reach Redis in the order of the local subscriptions and cancellations.
 func (s *Store) Subscribe(ctx context.Context, channel string, fn func(string)) (func(), error) {
 	ch := s.k(channel)
 	sb := &sub{fn: fn}
@@ -33,27 +34,26 @@ func (s *Store) Subscribe(ctx context.Context, channel string, fn func(string)) 
 		go s.read(s.ps, s.done)
 	}
 	local := s.subs[ch]
-	first := local == nil
-	if first {
+	if local == nil {
 		local = map[*sub]struct{}{}
 		s.subs[ch] = local
+		if err := s.ps.Subscribe(ctx, ch); err != nil {
+			delete(s.subs, ch)
+			s.subMu.Unlock()
+			return nil, wrap("subscribe", err)
+		}
+		s.waiting[ch] = append(s.waiting[ch], make(chan struct{}))
 	}
 	local[sb] = struct{}{}
 	var confirmed chan struct{}
-	if first {
-		confirmed = make(chan struct{})
-		s.waiting[ch] = append(s.waiting[ch], confirmed)
+	if w := s.waiting[ch]; len(w) > 0 { // not confirmed yet: wait as the first did
+		confirmed = w[len(w)-1]
 	}
-	ps := s.ps
 	s.subMu.Unlock()
 
 	cancel := func() { s.unsubscribe(ch, sb) }
-	if !first {
+	if confirmed == nil {
 		return cancel, nil
-	}
-	if err := ps.Subscribe(ctx, ch); err != nil {
-		cancel()
-		return nil, wrap("subscribe", err)
 	}
 	select {
 	case <-confirmed:
@@ -72,12 +72,13 @@ func (s *Store) unsubscribe(ch string, sb *sub) {
 		return
 	}
 	delete(local, sb)
-	if len(local) > 0 || s.ps == nil {
+	if len(local) > 0 || s.ps == nil || s.closed {
 		return
 	}
 	delete(s.subs, ch)
-	ps := s.ps
-	go func() { _ = ps.Unsubscribe(context.Background(), ch) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.ps.Unsubscribe(ctx, ch)
 }
 
 // read dispatches messages and subscription confirmations until ps is
@@ -105,11 +106,15 @@ func (s *Store) read(ps *redis.PubSub, done chan struct{}) {
 			if m.Kind != "subscribe" {
 				continue
 			}
-			s.subMu.Lock()
-			for _, w := range s.waiting[m.Channel] {
-				close(w)
+			s.subMu.Lock() // confirmations come in the order the SUBSCRIBEs went
+			if w := s.waiting[m.Channel]; len(w) > 0 {
+				close(w[0])
+				if len(w) == 1 {
+					delete(s.waiting, m.Channel)
+				} else {
+					s.waiting[m.Channel] = w[1:]
+				}
 			}
-			delete(s.waiting, m.Channel)
 			s.subMu.Unlock()
 		case *redis.Message:
 			s.subMu.Lock()

@@ -322,10 +322,24 @@ func testPubSub(t *testing.T, s loopapi.Store) {
 	})
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
-	defer mu.Unlock()
 	if len(a) != 2 {
+		mu.Unlock()
 		t.Fatalf("cancelled subscriber got %v", a)
 	}
+	mu.Unlock()
+	// The last subscriber leaves and a new one comes at once: the new one
+	// gets what is published after its Subscribe returned.
+	cancelB()
+	var d []string
+	cancelD, err := s.Subscribe(c, "chan1", got(&d))
+	must(t, err)
+	defer cancelD()
+	must(t, s.Publish(c, "chan1", "after"))
+	eventually(t, "the resubscribed channel", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Equal(d, []string{"after"})
+	})
 }
 
 func testRooms(t *testing.T, s loopapi.Store) {
