@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appwire/appwire/httpipc/bhttp"
+	"github.com/appwire/appwire/httpipc/internal/requri"
 )
 
 // DefaultHost is the host a client puts in requests whose URL has none,
@@ -403,17 +404,19 @@ func (s *Server) newRequest(c *conn, st *stream, head *bhttp.Request, rr *bhttp.
 	if host == "" {
 		host = DefaultHost
 	}
-	u := &url.URL{Scheme: head.Scheme, Host: host}
+	// The URL and the request body in one allocation.
+	x := &struct {
+		url  url.URL
+		body requestBody
+	}{}
+	u := &x.url
+	*u = url.URL{Scheme: head.Scheme, Host: host}
 	if head.Method == http.MethodConnect {
 		u.Path = ""
 	} else if head.Path == "*" {
 		u.Path = "*"
-	} else {
-		pu, err := url.ParseRequestURI(head.Path)
-		if err != nil {
-			return nil, err
-		}
-		u.Path, u.RawPath, u.RawQuery = pu.Path, pu.RawPath, pu.RawQuery
+	} else if err := requri.Parse(u, head.Path); err != nil {
+		return nil, err
 	}
 	cl := int64(-1)
 	if vs := h["Content-Length"]; len(vs) > 0 {
@@ -445,7 +448,8 @@ func (s *Server) newRequest(c *conn, st *stream, head *bhttp.Request, rr *bhttp.
 	if st.emptyRest(br) && req.Trailer == nil && cl <= 0 {
 		req.Body, req.ContentLength = http.NoBody, 0
 	} else {
-		req.Body = &requestBody{st: st, rr: rr, req: req, declared: cl}
+		x.body = requestBody{st: st, rr: rr, req: req, declared: cl}
+		req.Body = &x.body
 	}
 	return req, nil
 }

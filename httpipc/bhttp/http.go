@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/appwire/appwire/httpipc/internal/requri"
 )
 
 // Mapping between Binary HTTP messages and net/http values.
@@ -167,19 +169,22 @@ func (r *Request) ToHTTP() (*http.Request, error) {
 	if err := checkContentLength(h, len(r.Body)); err != nil {
 		return nil, err
 	}
-	u := &url.URL{Scheme: r.Scheme, Host: host}
+	// The request and its URL in one allocation.
+	x := &struct {
+		req http.Request
+		url url.URL
+	}{}
+	u := &x.url
+	*u = url.URL{Scheme: r.Scheme, Host: host}
 	if r.Method != http.MethodConnect {
-		pu, err := url.ParseRequestURI(r.Path)
-		if err != nil && r.Path != "*" {
+		if r.Path == "*" {
+			u.Path = "*"
+		} else if err := requri.Parse(u, r.Path); err != nil {
 			return nil, newErr(ErrPath, "path", -1)
 		}
-		if pu != nil {
-			u.Path, u.RawPath, u.RawQuery = pu.Path, pu.RawPath, pu.RawQuery
-		} else {
-			u.Path = "*"
-		}
 	}
-	hr := &http.Request{
+	hr := &x.req
+	*hr = http.Request{
 		Method: r.Method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Host: host, RequestURI: r.Path, ContentLength: int64(len(r.Body)),
 		Body: http.NoBody, Trailer: tr,
@@ -227,15 +232,220 @@ func toHeader(fs Fields, kind sectionKind) (http.Header, error) {
 	if len(fs) == 0 {
 		return nil, nil
 	}
-	h := make(http.Header, len(fs))
+	// Canonical names come from a table for the common fields; the others
+	// are built into one buffer and share one string. The values share one
+	// backing array (a repeated field appends beyond its slot).
+	var keyBuf [32]string
+	var spanBuf [32]span
+	keys, spans := keyBuf[:0], spanBuf[:0]
+	if len(fs) > len(keyBuf) {
+		keys, spans = make([]string, 0, len(fs)), make([]span, 0, len(fs))
+	}
+	var nb []byte
 	for _, f := range fs {
 		if f.Name[0] == ':' {
 			return nil, newErr(ErrFieldName, "pseudo-field "+quote(f.Name)+" (no net/http form)", -1)
 		}
-		k := textproto.CanonicalMIMEHeaderKey(f.Name)
-		h[k] = append(h[k], f.Value)
+		k, ok := canonicalOf(f.Name)
+		keys = append(keys, k)
+		if ok {
+			spans = append(spans, span{-1, 0})
+			continue
+		}
+		off := len(nb)
+		nb = appendCanonical(nb, f.Name)
+		spans = append(spans, span{off, len(nb) - off})
+	}
+	names := string(nb)
+	h := make(http.Header, len(fs))
+	vals := make([]string, len(fs))
+	for i, f := range fs {
+		k := keys[i]
+		if sp := spans[i]; sp.off >= 0 {
+			k = names[sp.off : sp.off+sp.n]
+		}
+		if vs, ok := h[k]; ok {
+			h[k] = append(vs[:len(vs):len(vs)], f.Value)
+			continue
+		}
+		vals[i] = f.Value
+		h[k] = vals[i : i+1 : i+1]
 	}
 	return h, nil
+}
+
+// appendCanonical appends textproto.CanonicalMIMEHeaderKey(name) for a
+// valid field name.
+func appendCanonical(dst []byte, name string) []byte {
+	if !validHeaderKey(name) {
+		return append(dst, textproto.CanonicalMIMEHeaderKey(name)...)
+	}
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
+}
+
+// validHeaderKey: CanonicalMIMEHeaderKey changes only keys made of token
+// characters (others it returns unchanged).
+func validHeaderKey(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// canonicalOf returns the canonical http.Header key of the lowercase wire
+// name of a common field, so converting it allocates nothing (a switch:
+// faster than a map lookup).
+func canonicalOf(name string) (string, bool) {
+	switch name {
+	case "accept":
+		return "Accept", true
+	case "accept-charset":
+		return "Accept-Charset", true
+	case "accept-encoding":
+		return "Accept-Encoding", true
+	case "accept-language":
+		return "Accept-Language", true
+	case "accept-ranges":
+		return "Accept-Ranges", true
+	case "access-control-request-headers":
+		return "Access-Control-Request-Headers", true
+	case "access-control-request-method":
+		return "Access-Control-Request-Method", true
+	case "age":
+		return "Age", true
+	case "allow":
+		return "Allow", true
+	case "authorization":
+		return "Authorization", true
+	case "cache-control":
+		return "Cache-Control", true
+	case "connection":
+		return "Connection", true
+	case "content-disposition":
+		return "Content-Disposition", true
+	case "content-encoding":
+		return "Content-Encoding", true
+	case "content-language":
+		return "Content-Language", true
+	case "content-length":
+		return "Content-Length", true
+	case "content-location":
+		return "Content-Location", true
+	case "content-range":
+		return "Content-Range", true
+	case "content-type":
+		return "Content-Type", true
+	case "cookie":
+		return "Cookie", true
+	case "date":
+		return "Date", true
+	case "dnt":
+		return "Dnt", true
+	case "etag":
+		return "Etag", true
+	case "expect":
+		return "Expect", true
+	case "expires":
+		return "Expires", true
+	case "forwarded":
+		return "Forwarded", true
+	case "from":
+		return "From", true
+	case "host":
+		return "Host", true
+	case "if-match":
+		return "If-Match", true
+	case "if-modified-since":
+		return "If-Modified-Since", true
+	case "if-none-match":
+		return "If-None-Match", true
+	case "if-range":
+		return "If-Range", true
+	case "if-unmodified-since":
+		return "If-Unmodified-Since", true
+	case "last-modified":
+		return "Last-Modified", true
+	case "link":
+		return "Link", true
+	case "location":
+		return "Location", true
+	case "max-forwards":
+		return "Max-Forwards", true
+	case "origin":
+		return "Origin", true
+	case "pragma":
+		return "Pragma", true
+	case "prefer":
+		return "Prefer", true
+	case "priority":
+		return "Priority", true
+	case "range":
+		return "Range", true
+	case "referer":
+		return "Referer", true
+	case "refresh":
+		return "Refresh", true
+	case "retry-after":
+		return "Retry-After", true
+	case "sec-fetch-dest":
+		return "Sec-Fetch-Dest", true
+	case "sec-fetch-mode":
+		return "Sec-Fetch-Mode", true
+	case "sec-fetch-site":
+		return "Sec-Fetch-Site", true
+	case "sec-fetch-user":
+		return "Sec-Fetch-User", true
+	case "server":
+		return "Server", true
+	case "set-cookie":
+		return "Set-Cookie", true
+	case "te":
+		return "Te", true
+	case "trailer":
+		return "Trailer", true
+	case "upgrade":
+		return "Upgrade", true
+	case "upgrade-insecure-requests":
+		return "Upgrade-Insecure-Requests", true
+	case "user-agent":
+		return "User-Agent", true
+	case "vary":
+		return "Vary", true
+	case "via":
+		return "Via", true
+	case "www-authenticate":
+		return "Www-Authenticate", true
+	case "x-content-type-options":
+		return "X-Content-Type-Options", true
+	case "x-forwarded-for":
+		return "X-Forwarded-For", true
+	case "x-forwarded-host":
+		return "X-Forwarded-Host", true
+	case "x-forwarded-proto":
+		return "X-Forwarded-Proto", true
+	case "x-request-id":
+		return "X-Request-Id", true
+	case "x-requested-with":
+		return "X-Requested-With", true
+	case "traceparent":
+		return "Traceparent", true
+	case "tracestate":
+		return "Tracestate", true
+	}
+	return "", false
 }
 
 func checkContentLength(h http.Header, n int) error {
