@@ -110,8 +110,8 @@ func TestCommandLinesRun(t *testing.T) {
 // line that contains it. The README is the coordinator's; an entry goes
 // when its line is fixed (the test fails when a listed line works).
 var knownBroken = map[string]string{
-	"conform afb URL --run afb/4.2": "no --token: the binder answers the WebSocket upgrades 401",
-	"conform afb URL --strict --junit report.xml --json report.json": "no --token: the token and WebSocket cases are refused",
+	"conform afb URL --run afb/4.2":                                       "no --token: the binder answers the WebSocket upgrades 401",
+	"conform afb URL --strict --junit report.xml --json report.json":      "no --token: the token and WebSocket cases are refused",
 	`printf 'hello/eventadd {"tag":"e"}\nhello/eventsub {"tag":"e"}\n' |`: "no --token (the upgrade gets 401), and hello/eventadd needs a name",
 }
 
