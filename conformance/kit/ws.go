@@ -171,12 +171,16 @@ func (w *WS) SendJSON(v any) {
 // note and described by CloseText. Errors are final: after one, every
 // read returns it again.
 func (w *WS) Next() ([]byte, error) {
-	op, msg, err := w.c.ReadMessage(w.ctx, nil)
+	return w.next(w.ctx)
+}
+
+func (w *WS) next(ctx context.Context) ([]byte, error) {
+	op, msg, err := w.c.ReadMessage(ctx, nil)
 	if err != nil {
-		w.t.Notef("%s", CloseText(w.ctx, err))
+		w.t.Notef("%s", CloseText(ctx, err))
 		return nil, err
 	}
-	if op == wsconn.MessageType(2) { // binary
+	if op == wsconn.Binary {
 		w.t.Received("(binary, %d bytes) %s", len(msg), hex.EncodeToString(msg[:min(len(msg), 64)]))
 	} else {
 		w.t.Received("%s", msg)
@@ -207,15 +211,7 @@ func (w *WS) Failed(expect string, err error) {
 func (w *WS) ReadWithin(d time.Duration) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(w.ctx, d)
 	defer cancel()
-	op, msg, err := w.c.ReadMessage(ctx, nil)
-	if err != nil {
-		w.t.Notef("%s", CloseText(ctx, err))
-		return nil, err
-	}
-	_ = op
-	w.t.Received("%s", msg)
-	w.last = msg
-	return msg, nil
+	return w.next(ctx)
 }
 
 // Last returns the last message read, for an "actual" line.
