@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -218,13 +220,17 @@ func TestAFBCallSameExitBothTransports(t *testing.T) {
 }
 
 // serve checks Redis before anything else: a dead one is one line and
-// exit 3, with no server started and no example printed.
+// exit 3, with no server started and no example printed. The built
+// command runs, so that a library's own logging to stderr shows too.
 func TestServeDeadRedis(t *testing.T) {
-	code, out, stderr := runCLI(t, "", "serve", "--listen", "127.0.0.1:0", "--redis", "redis://"+closedPort(t)+"/0")
-	if code != exitProblem || out != "" {
-		t.Errorf("exit %d, stdout %q", code, out)
+	cmd := exec.Command(buildCLI(t), "serve", "--listen", "127.0.0.1:0", "--redis", "redis://"+closedPort(t)+"/0")
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if code := exitCode(err); code != exitProblem || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q", code, out.String())
 	}
-	oneLine(t, "serve --redis dead", stderr)
+	oneLine(t, "serve --redis dead", stderr.String())
 }
 
 // The serve flags reach the servers: the afb token and the SimplePush

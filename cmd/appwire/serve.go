@@ -135,14 +135,22 @@ func checkRedis(ctx context.Context, rawURL string) error {
 	if err != nil {
 		return err
 	}
+	// Reach the address first: go-redis logs every failed dial of its pool
+	// to the process's stderr, which would add a line of its own.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, opts.Network, opts.Addr)
+	if err != nil {
+		return fmt.Errorf("no answer from Redis: %w", err)
+	}
+	c.Close()
 	opts.MaxRetries = -1
 	opts.DialTimeout = 3 * time.Second
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("Redis does not answer: %w", err)
+		return fmt.Errorf("no answer from Redis: %w", err)
 	}
 	return nil
 }
