@@ -1,6 +1,9 @@
 // Package testserver holds the loopback server plumbing that tests across
 // the module share: a free port, a bounded context, and cleanup that waits
-// for the server to stop.
+// for the server to stop ([Serve], [Ctx]); and the peers a client must
+// survive, one that is down ([ClosedAddr], [ClosedUnixPath]), silent or
+// answering garbage ([StartHostile], [Silent], [Garbage]), with the
+// listener tracking behind them ([Listen], [Track]).
 package testserver
 
 import (
