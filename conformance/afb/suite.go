@@ -43,7 +43,7 @@ var (
 
 // Suite returns the afb conformance suite: black-box checks of an
 // afb-daemon's HTTP API and its x-afb-ws-json1 WebSocket protocol,
-// following /work/shared/specs/afb.md. TARGET is the API root URL, such as
+// following docs/protocols/afb.md. TARGET is the API root URL, such as
 // http://127.0.0.1:1234/api. Cases marked as needing the auth or hello
 // sample bindings skip when the target has no such API.
 func Suite() *conformance.Suite {

@@ -1,6 +1,6 @@
 // Package ipcsuite is the conformance suite for httpipc servers: Binary
 // HTTP (RFC 9292) messages carried in the httpipc frame layer over a byte
-// stream (specs/httpipc.md §3.2 to §3.6).
+// stream (docs/protocols/httpipc.md §3.2 to §3.6).
 //
 // Start here: Suite returns the cases for conformance.Runner; Handler is
 // the reference handler the implementation under test must serve, so the

@@ -9,7 +9,7 @@ const (
 )
 
 // Suite returns the httpipc conformance suite: black-box checks of an
-// httpipc server (the frame layer of /work/shared/specs/httpipc.md §3.2
+// httpipc server (the frame layer of docs/protocols/httpipc.md §3.2
 // carrying RFC 9292 messages), given by unix socket, TCP port or start
 // command. Cases that need a route of the reference handler (see Handler)
 // skip when the target answers it with 404.

@@ -1,6 +1,6 @@
 // Package spsuite is the SimplePush conformance suite: black-box checks of
 // a push server's user-agent WebSocket and its app-server endpoint,
-// following specs/simplepush.md of the appwire repository.
+// following docs/protocols/simplepush.md.
 //
 // Start here: Suite returns the cases; run them with conformance.Runner
 // against the WebSocket URL of the server (for example
