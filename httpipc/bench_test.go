@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -19,8 +20,21 @@ import (
 
 var benchOpts = Options{}
 
+// streamChunk is what the /stream handler writes at a time.
+var streamChunk = bytes.Repeat([]byte("s"), 32<<10)
+
 func benchHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			// GET /stream?mib=N streams N MiB.
+			n, _ := strconv.Atoi(r.URL.Query().Get("mib"))
+			for i := 0; i < n*(1<<20)/len(streamChunk); i++ {
+				if _, err := w.Write(streamChunk); err != nil {
+					return
+				}
+			}
+			return
+		}
 		io.Copy(w, r.Body)
 	})
 }
@@ -130,6 +144,46 @@ func BenchmarkRoundTrip(b *testing.B) {
 				t.close()
 			}
 		})
+	}
+}
+
+// BenchmarkStream downloads a 64 MiB streamed response (written 32 KiB at
+// a time, no content-length) over net/http on a unix socket and over
+// httpipc, in the same run; x_vs_unix is net/http's time over httpipc's.
+func BenchmarkStream(b *testing.B) {
+	const mib = 64
+	var base float64
+	for i, tg := range []struct {
+		name string
+		mk   func(*testing.B) benchTarget
+	}{
+		{"nethttp-unix", func(b *testing.B) benchTarget { return netHTTPTarget(b, "unix") }},
+		{"httpipc-unix", httpipcTarget},
+	} {
+		t := tg.mk(b)
+		b.Run(tg.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(mib << 20)
+			start := time.Now()
+			for b.Loop() {
+				resp, err := t.client.Get(t.url + "stream?mib=" + strconv.Itoa(mib))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || n != mib<<20 {
+					b.Fatalf("stream: %d bytes, %v", n, err)
+				}
+			}
+			ns := float64(time.Since(start)) / float64(b.N)
+			if i == 0 {
+				base = ns
+			} else if base > 0 {
+				b.ReportMetric(base/ns, "x_vs_unix")
+			}
+		})
+		t.close()
 	}
 }
 

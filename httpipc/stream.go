@@ -39,6 +39,10 @@ type stream struct {
 	rwin     int64 // credit the peer still has on this stream
 	runacked int64
 	rsig     chan struct{} // cap 1: wakes the consumer
+	// A consumer waiting in Read lends its buffer: the read loop copies
+	// the next payload straight into it (one copy instead of two).
+	waitBuf []byte
+	waitN   int
 }
 
 // ID returns the stream id (0 for a client stream not yet sent).
@@ -63,7 +67,11 @@ func (st *stream) deliver(data []byte, end bool) error {
 		st.c.returnConnCredit(n)
 		return nil
 	}
-	if n > 0 {
+	if st.waitBuf != nil && st.waitN == 0 && st.rbuf.n == 0 && len(data) > 0 {
+		m := copy(st.waitBuf, data)
+		st.waitN, data = m, data[m:]
+	}
+	if len(data) > 0 {
 		st.rbuf.write(data)
 	}
 	st.rmu.Unlock()
@@ -85,6 +93,7 @@ func (st *stream) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	st.rmu.Lock()
+	n := 0
 	for st.rbuf.n == 0 {
 		if st.rerr != nil {
 			err := st.rerr
@@ -96,11 +105,18 @@ func (st *stream) Read(p []byte) (int, error) {
 			st.rmu.Unlock()
 			return 0, io.EOF
 		}
+		st.waitBuf, st.waitN = p, 0
 		st.rmu.Unlock()
 		<-st.rsig
 		st.rmu.Lock()
+		n, st.waitBuf, st.waitN = st.waitN, nil, 0
+		if n > 0 {
+			break
+		}
 	}
-	n := st.rbuf.read(p)
+	if n == 0 {
+		n = st.rbuf.read(p)
+	}
 	var inc int64
 	if !st.rend {
 		st.runacked += int64(n)
