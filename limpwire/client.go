@@ -709,3 +709,27 @@ func (w *WatchCall) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// Go sends a call and returns at once: its reply arrives on the channel,
+// which is closed without a value when the connection drops or ctx ends
+// first.
+func (c *Client) Go(ctx context.Context, endpoint string, query []any, doc map[string]any) (<-chan *Reply, error) {
+	id, p, release, err := c.send(ctx, false, endpoint, query, doc, false)
+	if err != nil {
+		return nil, err
+	}
+	release()
+	stop := context.AfterFunc(ctx, func() {
+		c.forget(id)
+		p.close()
+	})
+	out := make(chan *Reply, 1)
+	go func() {
+		defer stop()
+		defer close(out)
+		if r, ok := <-p.ch; ok {
+			out <- r
+		}
+	}()
+	return out, nil
+}

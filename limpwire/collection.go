@@ -70,8 +70,9 @@ func (s *Server) NewCollectionModule(name, pkg string, perm CollectionPermission
 			}
 			return &Result{Msg: "Deleted " + strconv.Itoa(len(ids)) + " docs.", Args: idList(ids)}, nil
 		}},
-		"watch": {Permissions: perm.Read, Watch: func(ctx context.Context, r *Request, send func(*Result) error) error {
+		"watch": {Permissions: perm.Read, Watch: func(ctx context.Context, r *Request, started func(), send func(*Result) error) error {
 			changes, overflow := s.Watch(ctx, coll)
+			started()
 			for {
 				var ch Change
 				select {

@@ -57,11 +57,13 @@ type Method struct {
 	// as 6.0 does for auth, reauth and signout.
 	Handle func(ctx context.Context, r *Request) (*Result, error)
 
-	// Watch, when set instead of Handle, makes a watch method: it
-	// answers "Created watch task." and then calls Watch, which sends
-	// each change with send until ctx ends (the connection closes or the
-	// client deletes the watch task).
-	Watch func(ctx context.Context, r *Request, send func(*Result) error) error
+	// Watch, when set instead of Handle, makes a watch method. Watch
+	// calls started once it sees changes (the server then answers
+	// "Created watch task."), and sends each change with send until ctx
+	// ends (the connection closes or the client deletes the watch task).
+	// An error returned before started is the call's reply; one returned
+	// later ends the task with that error.
+	Watch func(ctx context.Context, r *Request, started func(), send func(*Result) error) error
 }
 
 // Result is a successful (status 200) method result.

@@ -96,8 +96,14 @@ func (c *conn) watch(r *Request, meth *Method, id string) {
 			delete(c.watches, id)
 			c.mu.Unlock()
 		}()
-		c.send(&Reply{Status: 200, Msg: "Created watch task.", Args: map[string]any{"code": CodeWatchOK, "watch": id, "call_id": id}})
-		err := meth.Watch(ctx, r, func(res *Result) error {
+		var once sync.Once
+		started := func() {
+			once.Do(func() {
+				c.send(&Reply{Status: 200, Msg: "Created watch task.", Args: map[string]any{"code": CodeWatchOK, "watch": id, "call_id": id}})
+			})
+		}
+		err := meth.Watch(ctx, r, started, func(res *Result) error {
+			started()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

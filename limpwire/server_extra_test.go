@@ -1,0 +1,186 @@
+package limpwire_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appwire/appwire/internal/testserver"
+	"github.com/appwire/appwire/internal/wsconn"
+	"github.com/appwire/appwire/limpwire"
+	"github.com/appwire/appwire/limpwire/limpwiretest"
+)
+
+func TestRealms(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{Realms: []string{"r1"}})
+	base := strings.TrimSuffix(srv.URL, "/ws")
+	ctx := testserver.Ctx(t)
+	c := dial(t, base+"/ws/r1", limpwire.ClientOptions{})
+	if _, err := c.Call(ctx, "heart/beat", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// An unknown realm is greeted with 1008 CORE_CONN_CLOSED and closed.
+	if _, err := limpwire.Dial(ctx, base+"/ws/nope", limpwire.ClientOptions{}); !errors.Is(err, limpwire.ErrConnClosed) {
+		t.Fatalf("unknown realm: %v", err)
+	}
+	// Realm mode serves no plain /ws.
+	if _, err := wsconn.Dial(ctx, base+"/ws", wsconn.DialOptions{}); wsconn.HandshakeStatus(err) != http.StatusNotFound {
+		t.Fatalf("plain /ws in realm mode: %v", err)
+	}
+}
+
+func TestWebAppOrigin(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{ClientApps: []limpwire.ClientApp{
+		{ID: "web", Web: true, Origins: []string{"https://ok.example"}}, {ID: "native"},
+	}})
+	ctx := testserver.Ctx(t)
+	for _, c := range []struct {
+		app, origin string
+		ok          bool
+	}{
+		{"web", "https://ok.example", true},
+		{"web", "https://evil.example", false},
+		{"web", "", false},
+		{"native", "", true},
+		{"native", "https://evil.example", true},
+		{"other", "https://ok.example", false},
+	} {
+		cl, err := limpwire.Dial(ctx, srv.URL, limpwire.ClientOptions{App: c.app, Header: http.Header{"Origin": {c.origin}}})
+		switch {
+		case c.ok && err != nil, !c.ok && !errors.Is(err, limpwire.ErrNoVerify):
+			t.Errorf("app %q origin %q: %v", c.app, c.origin, err)
+		}
+		if cl != nil {
+			cl.Close()
+		}
+	}
+}
+
+func TestGetOnlyAndArgs(t *testing.T) {
+	s := limpwire.NewServer(limpwire.Options{})
+	anyone := []limpwire.Permission{{Privilege: "*"}}
+	ok := func(ctx context.Context, r *limpwire.Request) (*limpwire.Result, error) {
+		return &limpwire.Result{Msg: "ok", Args: map[string]any{"doc": r.Doc}}, nil
+	}
+	if err := s.Register(&limpwire.Module{Name: "m", Methods: map[string]*limpwire.Method{
+		"get":    {Permissions: anyone, GetOnly: true, Handle: ok},
+		"args":   {Permissions: anyone, QueryArgs: []limpwire.ArgSet{{"_id": limpwire.TypeID}}, DocArgs: []limpwire.ArgSet{{"n": limpwire.TypeInt}, {"s": limpwire.TypeString}}, Handle: ok},
+		"boom":   {Permissions: anyone, Handle: func(context.Context, *limpwire.Request) (*limpwire.Result, error) { return nil, errors.New("boom") }},
+		"closed": {Handle: ok},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register(&limpwire.Module{Name: "m"}); !errors.Is(err, limpwire.ErrModuleExists) {
+		t.Errorf("duplicate module: %v", err)
+	}
+	u := testserver.Serve(t, s, func(ctx context.Context) { s.Shutdown(ctx) })
+	c := dial(t, "ws"+strings.TrimPrefix(u, "http")+"/ws", limpwire.ClientOptions{})
+	ctx := testserver.Ctx(t)
+	id := []any{map[string]any{"_id": "0123456789abcdef01234567"}}
+	for _, k := range []struct {
+		ep    string
+		query []any
+		doc   map[string]any
+		want  error
+		code  string
+	}{
+		{"m/get", nil, nil, limpwire.ErrGetMethod, ""},
+		{"m/args", nil, map[string]any{"n": 1}, nil, "APP_M_INVALID_QUERY"},
+		{"m/args", id, map[string]any{"n": 1.5}, nil, "APP_M_INVALID_DOC"},
+		{"m/args", id, map[string]any{"n": 2}, nil, ""},
+		{"m/args", id, map[string]any{"s": "x"}, nil, ""},
+		{"M/ARGS", id, map[string]any{"s": "x"}, nil, ""},
+		{"m/boom", nil, nil, limpwire.ErrServer, ""},
+		{"m/closed", nil, nil, limpwire.ErrForbidden, ""},
+		{"m/args", []any{map[string]any{"_id": map[string]any{"$not": 1}}}, map[string]any{"s": "x"}, nil, "APP_M_INVALID_QUERY"},
+	} {
+		r, err := c.Call(ctx, k.ep, k.query, k.doc)
+		var le *limpwire.Error
+		switch {
+		case k.want != nil && !errors.Is(err, k.want):
+			t.Errorf("%s %v: %v, want %v", k.ep, k.doc, err, k.want)
+		case k.code != "" && (!errors.As(err, &le) || le.Code != k.code || le.Status != 400):
+			t.Errorf("%s %v: %v, want 400 %s", k.ep, k.doc, err, k.code)
+		case k.want == nil && k.code == "" && (err != nil || r.Msg != "ok"):
+			t.Errorf("%s %v: %v %v", k.ep, k.doc, r, err)
+		}
+	}
+}
+
+// TestGreeting5x: a 5.x server greets with CORE_CONN_OK and has no
+// verify step; the client treats the connection as verified.
+func TestGreeting5x(t *testing.T) {
+	u := testserver.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{})
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		ctx := context.Background()
+		_ = ws.WriteText(ctx, []byte(`{"status":200,"msg":"Connection establised","args":{"code":"CORE_CONN_OK"}}`))
+		key := limpwire.NewKey(limpwire.AnonToken)
+		for {
+			_, msg, err := ws.ReadMessage(ctx, nil)
+			if err != nil {
+				return
+			}
+			f, err := limpwire.ParseFrame(msg, 0)
+			if err != nil {
+				return
+			}
+			p, err := key.Verify(f.Token)
+			if err != nil {
+				return
+			}
+			call, _ := limpwire.ParseCall(p, time.Now())
+			if call.Endpoint == "conn/verify" {
+				return // a 5.x server does not know it
+			}
+			b, _ := limpwire.AppendReply(nil, &limpwire.Reply{Status: 200, Msg: "5.x says hi", Args: map[string]any{"call_id": call.CallID}})
+			_ = ws.WriteText(ctx, b)
+		}
+	}), nil)
+	ctx := testserver.Ctx(t)
+	c := dial(t, "ws"+strings.TrimPrefix(u, "http")+"/ws", limpwire.ClientOptions{})
+	r, err := c.Call(ctx, "heart/beat", nil, nil)
+	if err != nil || r.Msg != "5.x says hi" {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+func TestGoChannel(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	ctx := testserver.Ctx(t)
+	var chans []<-chan *limpwire.Reply
+	for range 5 {
+		ch, err := c.Go(ctx, "heart/beat", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, ch)
+	}
+	for _, ch := range chans {
+		if r, ok := <-ch; !ok || r.Code() != limpwire.CodeHeartbeat {
+			t.Fatalf("%+v %v", r, ok)
+		}
+	}
+}
+
+func TestIPQuota(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{QuotaIP: 5})
+	ctx := testserver.Ctx(t)
+	a := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: -1}) // message 1
+	b := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: -1}) // message 2
+	for _, c := range []*limpwire.Client{a, b} {                 // 3, 4
+		if _, err := c.Call(ctx, "heart/beat", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Call(ctx, "heart/beat", nil, nil); !errors.Is(err, limpwire.ErrIPQuota) {
+		t.Fatalf("5th message from one IP: %v", err)
+	}
+}
