@@ -2,6 +2,7 @@ package limpwire_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestJsrsasign(t *testing.T) {
 		{Endpoint: "conn/verify", Doc: map[string]any{"app": "peer"}, SID: limpwire.AnonSID, Token: limpwire.AnonToken,
 			Query: []any{}, AwaitAuth: &f, CallID: "s0a1yv", IssuedAt: 1700000000, Expires: 1700086400},
 		{Endpoint: "item/read", SID: "0123456789abcdef01234567", Token: "tok-\u00e9", AwaitAuth: &f, CallID: "q1",
-			Query: []any{map[string]any{"a<b>": "x&y\u2028\u00e9\n\t\"\\\x01", "n": map[string]any{"$bet": []any{1.5, 1e21, 1e-7, -0.0, 123456789.0}}},
+			Query: []any{map[string]any{"a<b>": "x&y\u2028\u00e9\n\t\"\\\x01", "n": map[string]any{"$bet": []any{1.5, 1e21, 1e-7, math.Copysign(0, -1), 123456789.0}}},
 				[]any{map[string]any{"b": true}, map[string]any{"c": nil}}},
 			Doc:      map[string]any{"k": []any{"\U0001F600", 0.1}},
 			IssuedAt: 1700000000, Expires: 1700086400},

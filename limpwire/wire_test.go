@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -216,7 +217,7 @@ func TestJSStringify(t *testing.T) {
 		{123.456, "123.456"},
 		{0.000001, "0.000001"},
 		{1.5e-7, "1.5e-7"},
-		{-0.0, "0"},
+		{math.Copysign(0, -1), "0"},
 		{-2.5, "-2.5"},
 		{map[string]any{"b": 1, "a": []any{true, nil, "x"}}, `{"a":[true,null,"x"],"b":1}`},
 	}

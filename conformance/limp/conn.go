@@ -19,9 +19,6 @@ import (
 // anonSID is the anonymous session id.
 const anonSID = "f00000000000000000000012"
 
-// hs256 is the SDK's header, base64url.
-var hs256 = b64([]byte(`{"alg":"HS256","typ":"JWT"}`))
-
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // signJWT signs payload under header (a JSON object) with key.
