@@ -33,8 +33,11 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 
 func TestAFBCallHTTP(t *testing.T) {
 	url := startAFBBinder(t)
-	code, out, errs := runCLI(t, "", "afb", "call", "--token", "HELLO", url, "hello/pingjson", `{"x":1}`)
-	if code != exitOK || !strings.Contains(out, `"response":{"x":1}`) || !strings.Contains(out, `"status":"success"`) {
+	// hello/pingJson (upstream's hello3) answers a fixed object and names
+	// the arguments it got in request.info.
+	code, out, errs := runCLI(t, "", "afb", "call", "--token", "HELLO", url, "hello/pingJson", `{"x":1}`)
+	if code != exitOK || !strings.Contains(out, `"myString":"Some String"`) || !strings.Contains(out, `"status":"success"`) ||
+		!strings.Contains(out, `query={ \"x\": 1 }`) {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 }
