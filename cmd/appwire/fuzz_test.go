@@ -60,6 +60,10 @@ func TestFuzzBrokenPeer(t *testing.T) {
 	if code != exitFailed || !strings.Contains(out, "MUST violated") || !strings.Contains(out, "1008") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
+	// Findings are printed as they are found, with the seed to replay.
+	if !strings.Contains(errs, "finding: MUST violated") || !strings.Contains(errs, "of seed 9)") {
+		t.Errorf("no live finding on stderr:\n%s", errs)
+	}
 }
 
 func TestFuzzUsage(t *testing.T) {
@@ -83,5 +87,39 @@ func TestFuzzUsage(t *testing.T) {
 		if code, _, _ := runCLI(t, "", "fuzz", "afb", target, "--duration", "1s"); code != exitProblem {
 			t.Errorf("target %s: exit %d, want %d", target, code, exitProblem)
 		}
+	}
+}
+
+// Every protocol's fuzzer runs from the command line against the
+// reference servers serve starts, with no finding, and reports progress
+// on stderr; a dead target is exit 3.
+func TestFuzzEveryProtocol(t *testing.T) {
+	_, urls, _ := serveLines(t, "--only", "afb,simplepush,httpipc")
+	for _, args := range [][]string{
+		{"afb", urls["afb"], "--token", serveToken},
+		{"simplepush", urls["simplepush"]},
+		{"httpipc", urls["httpipc"]},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s", "--seed", "7", "--batch", "10")...)...)
+		if code != exitOK || !strings.Contains(out, "no violation") || !strings.Contains(out, "seed 7") {
+			t.Errorf("fuzz %s: exit %d\nstdout %s\nstderr %s", args[0], code, out, errs)
+		}
+		if !strings.Contains(errs, "fuzzing "+args[0]) {
+			t.Errorf("fuzz %s: no start line on stderr: %q", args[0], errs)
+		}
+	}
+	dead := closedPort(t)
+	for _, args := range [][]string{
+		{"simplepush", "ws://" + dead + "/"},
+		{"simplepush", "http://" + dead + "/"},
+		{"httpipc", "tcp://" + dead},
+		{"httpipc", "unix:///nonexistent/x.sock"},
+		{"httpipc", "not-a-target"},
+	} {
+		code, _, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s")...)...)
+		if code != exitProblem {
+			t.Errorf("fuzz %v: exit %d, want %d\n%s", args, code, exitProblem, errs)
+		}
+		oneLine(t, "fuzz "+strings.Join(args, " "), errs[strings.Index(errs, "\n")+1:])
 	}
 }
