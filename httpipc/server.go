@@ -64,6 +64,12 @@ type Server struct {
 	active    atomic.Int64
 	lastEnd   atomic.Int64
 
+	// Idle stream workers take new streams (no goroutine to start, and a
+	// stack already grown by earlier handlers); see startStream.
+	work     chan streamJob
+	workQuit atomic.Pointer[chan struct{}] // closed (and replaced) when the last conn ends
+	nconns   atomic.Int64
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
@@ -150,11 +156,21 @@ func (s *Server) serve(ctx context.Context, car carrier) error {
 	if s.conns == nil {
 		s.conns = make(map[*conn]struct{})
 	}
+	if s.work == nil {
+		s.work = make(chan streamJob)
+		q := make(chan struct{})
+		s.workQuit.Store(&q)
+	}
 	s.conns[c] = struct{}{}
+	s.nconns.Add(1)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
+		if s.nconns.Add(-1) == 0 {
+			q := make(chan struct{})
+			close(*s.workQuit.Swap(&q)) // idle workers leave with the last connection
+		}
 		if s.connGone != nil {
 			close(s.connGone)
 			s.connGone = nil
@@ -284,7 +300,52 @@ func (s *Server) startStream(c *conn, st *stream) {
 	if track {
 		s.active.Add(1)
 	}
-	go s.serveStream(c, st, track)
+	j := streamJob{c, st, track}
+	select {
+	case s.work <- j: // an idle worker takes it
+	default:
+		go s.worker(j)
+	}
+}
+
+// streamJob is a stream for a worker to serve.
+type streamJob struct {
+	c     *conn
+	st    *stream
+	track bool
+}
+
+// workerIdle is how long a stream worker waits for another stream before
+// it exits.
+const workerIdle = time.Second
+
+// worker serves j, then further streams handed to it, until it has been
+// idle for workerIdle or the server has no connection left.
+func (s *Server) worker(j streamJob) {
+	s.serveStream(j.c, j.st, j.track)
+	var t *time.Timer
+	for {
+		// Load quit before looking at the count: the last connection to
+		// end lowers the count, then closes the channel loaded here.
+		quit := *s.workQuit.Load()
+		if s.nconns.Load() == 0 {
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+			defer t.Stop()
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case j = <-s.work:
+			s.serveStream(j.c, j.st, j.track)
+		case <-t.C:
+			return
+		case <-quit:
+			return
+		}
+	}
 }
 
 func (s *Server) serveStream(c *conn, st *stream, track bool) {
