@@ -120,7 +120,10 @@ func (r *Runner) Run(ctx context.Context, s *Suite, target Target) (*Report, err
 		Started: time.Now(),
 	}
 	if len(cases) > 0 && s.Probe != nil {
-		if err := r.probe(ctx, s, target, timeout); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := s.Probe(pctx, target) // once: before the run, a failure is the answer
+		cancel()
+		if err != nil {
 			rep.Unreachable = err.Error()
 			rep.Duration = time.Since(rep.Started)
 			return rep, fmt.Errorf("%w: %v", ErrUnreachable, err)
@@ -189,8 +192,9 @@ func (r *Runner) Run(ctx context.Context, s *Suite, target Target) (*Report, err
 	return rep, nil
 }
 
-// probe runs the suite's probe, and once more after a short pause when it
-// fails, so that a target that is only busy is not reported gone.
+// probe runs the suite's probe after a case, and once more after a short
+// pause when it fails, so that a target that is only busy is not reported
+// gone.
 func (r *Runner) probe(ctx context.Context, s *Suite, target Target, timeout time.Duration) error {
 	var err error
 	for attempt := range 2 {
