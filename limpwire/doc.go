@@ -66,8 +66,9 @@
 //     64 MiB): over it, 400 CORE_FILE_UPLOAD_LIMIT. 6.0 has no bound.
 //   - An incomplete upload is dropped when the call arrives; 6.0 passes
 //     the partial content on.
-//   - A connection runs at most Options.MaxTasks calls at once (64);
-//     6.0 starts a task per message without bound.
+//   - A connection runs at most Options.MaxTasks calls at once (64),
+//     and holds at most as many watch tasks (one more is answered 400
+//     CORE_WATCH_LIMIT); 6.0 starts a task per message without bound.
 //   - Watch tasks see the changes made through the same server process
 //     (6.0 follows a MongoDB change stream); a task more than 256 changes
 //     behind is ended with a 500 rather than silently skipping changes.

@@ -82,6 +82,7 @@ var (
 	ErrInvalidCall   = &Error{Status: 400, Code: "CORE_REQ_INVALID_CALL", Msg: "Request call is invalid."}
 	ErrInvalidUpload = &Error{Status: 400, Code: "CORE_FILE_INVALID_UPLOAD", Msg: "File upload is invalid."}
 	ErrUploadLimit   = &Error{Status: 400, Code: "CORE_FILE_UPLOAD_LIMIT", Msg: "File upload is over the limit of this connection."}
+	ErrWatchLimit    = &Error{Status: 400, Code: "CORE_WATCH_LIMIT", Msg: "Too many watch tasks on this connection."}
 )
 
 // InvalidQuery is the 400 a method's query_args validation answers, with

@@ -73,6 +73,8 @@ type Options struct {
 
 	// MaxTasks bounds the method calls one connection runs at once;
 	// zero means 64. Further calls wait (the connection stops reading).
+	// It also bounds the watch tasks of one connection: one more is
+	// answered 400 CORE_WATCH_LIMIT.
 	MaxTasks int
 
 	// SessionLifetime is how long a session lives after auth or reauth;
@@ -142,6 +144,7 @@ type Server struct {
 	closing  bool
 	wg       sync.WaitGroup // connection goroutines
 	stopIdle chan struct{}
+	idleOnce sync.Once // the idle loop starts with the first connection
 
 	feed feed // changes of collections, for watch tasks
 }
@@ -157,9 +160,6 @@ func NewServer(opts Options) *Server {
 	s.feed.subs = map[string]map[*watcher]struct{}{}
 	_ = s.Register(s.sessionModule())
 	_ = s.Register(s.userModule())
-	if opts.ConnTimeout > 0 && opts.IdleCheck > 0 {
-		go s.idleLoop()
-	}
 	return s
 }
 
@@ -245,6 +245,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	if s.opts.ConnTimeout > 0 && s.opts.IdleCheck > 0 {
+		s.idleOnce.Do(func() { go s.idleLoop() })
+	}
 	c.serve()
 	s.mu.Lock()
 	delete(s.conns, c)

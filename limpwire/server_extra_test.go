@@ -184,3 +184,22 @@ func TestIPQuota(t *testing.T) {
 		t.Fatalf("5th message from one IP: %v", err)
 	}
 }
+
+func TestWatchLimit(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{MaxTasks: 2})
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	ctx := testserver.Ctx(t)
+	for i := range 3 {
+		w, err := c.Watch(ctx, "item/watch", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := <-w.Replies()
+		switch {
+		case i < 2 && r.Code() != limpwire.CodeWatchOK:
+			t.Fatalf("watch %d: %+v", i, r)
+		case i == 2 && !errors.Is(r.Err(), limpwire.ErrWatchLimit):
+			t.Fatalf("watch over the limit: %+v", r)
+		}
+	}
+}

@@ -80,11 +80,19 @@ func (s *Server) Watch(ctx context.Context, coll string) (<-chan Change, <-chan 
 // watch runs a watch method as a task of its own that lasts until the
 // connection ends or watch/delete names it.
 func (c *conn) watch(r *Request, meth *Method, id string) {
-	ctx, cancel := context.WithCancel(c.watchCtx)
 	c.mu.Lock()
 	if old := c.watches[id]; old != nil {
 		old()
+		delete(c.watches, id)
 	}
+	if len(c.watches) >= c.s.opts.MaxTasks {
+		c.mu.Unlock()
+		if id != "" && id != "__TEST__" {
+			c.sendErr(ErrWatchLimit, id)
+		}
+		return
+	}
+	ctx, cancel := context.WithCancel(c.watchCtx)
 	c.watches[id] = cancel
 	c.mu.Unlock()
 	c.watchers.Add(1)
