@@ -31,6 +31,51 @@ func ParseFrame(b []byte, limit int) (Frame, error) {
 	if len(b) > limit {
 		return Frame{}, perr(ErrMalformedFrame, "larger than "+strconv.Itoa(limit)+" bytes")
 	}
+	if f, ok := parseSDKFrame(b); ok {
+		return f, nil
+	}
+	return parseFrameJSON(b)
+}
+
+// parseSDKFrame reads the frame as the SDK writes it,
+// {"token":"<JWS>","call_id":"<id>"} with a printable-ASCII id, without
+// encoding/json; anything else is left to parseFrameJSON, which gives the
+// same result for these bytes (FuzzParseFrame checks it).
+func parseSDKFrame(b []byte) (Frame, bool) {
+	const p1, p2 = `{"token":"`, `","call_id":"`
+	if !bytes.HasPrefix(b, []byte(p1)) {
+		return Frame{}, false
+	}
+	rest := b[len(p1):]
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return Frame{}, false
+	}
+	tok := rest[:i]
+	for _, c := range tok {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return Frame{}, false
+		}
+	}
+	rest = rest[i:]
+	if !bytes.HasPrefix(rest, []byte(p2)) {
+		return Frame{}, false
+	}
+	rest = rest[len(p2):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 || len(rest) != j+2 || rest[j+1] != '}' {
+		return Frame{}, false
+	}
+	id := rest[:j]
+	for _, c := range id {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return Frame{}, false
+		}
+	}
+	return Frame{Token: bytes.Clone(tok), CallID: string(id), HasCallID: true}, true
+}
+
+func parseFrameJSON(b []byte) (Frame, error) {
 	var raw map[string]json.RawMessage
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&raw); err != nil || raw == nil || d.More() {

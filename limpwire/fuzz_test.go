@@ -28,6 +28,12 @@ func FuzzParseFrame(f *testing.F) {
 	seedFrames(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := ParseFrame(b, 1<<16)
+		if fast, ok := parseSDKFrame(b); ok {
+			slow, err := parseFrameJSON(b)
+			if err != nil || !bytes.Equal(slow.Token, fast.Token) || slow.CallID != fast.CallID || slow.HasCallID != fast.HasCallID {
+				t.Fatalf("fast path %+v, encoding/json %+v %v", fast, slow, err)
+			}
+		}
 		if err != nil {
 			if !(isErr(err, ErrMalformedFrame) || isErr(err, ErrMalformedToken)) {
 				t.Fatalf("error %v is not a frame sentinel", err)
