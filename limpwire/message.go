@@ -1,7 +1,6 @@
 package limpwire
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -108,8 +107,7 @@ func (c *Call) AppendPayload(b []byte) ([]byte, error) {
 // are left zero (see HasEndpoint, HasSID).
 func ParseCall(payload []byte, now time.Time) (*Call, error) {
 	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(payload))
-	if err := d.Decode(&m); err != nil || m == nil || d.More() {
+	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
 		return nil, perr(ErrMalformedToken, "payload is not a JSON object")
 	}
 	sec := float64(now.Unix())
