@@ -23,5 +23,5 @@ func ExampleLookup() {
 	// Output:
 	// 3.5 ack in docs/protocols/simplepush.md
 	// upstreams disagree: true
-	// simplepush/3.5/2 runs under [autopush]
+	// simplepush/3.5/2 runs under [autopush appwire]
 }

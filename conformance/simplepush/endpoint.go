@@ -123,7 +123,7 @@ func endpointCases() []conformance.Case {
 		ID:          "simplepush/4/6",
 		Title:       `PUT version=abc, -5 or 1.5 gives 400`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `Non-integer or negative version → pushgo 400 "Invalid Version". autopush ignores such a version and uses the time instead, so this is pushgo's behaviour.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
@@ -229,7 +229,7 @@ func endpointCases() []conformance.Case {
 		ID:          "simplepush/4/13",
 		Title:       "PUT with the version in the query string delivers it",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo also reads query params (TestEndpointContentType).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
@@ -241,7 +241,7 @@ func endpointCases() []conformance.Case {
 		ID:          "simplepush/4/14",
 		Title:       "the 200 and 202 answers carry the JSON body {}",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo: 200 {} delivered, 202 {} stored. Recommend pushgo codes and JSON bodies.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, _, ep := registered(ctx, t)

@@ -55,7 +55,7 @@ func idCases() []conformance.Case {
 		ID:          "simplepush/2/2",
 		Title:       "hello with a fresh uaid in dashed or upper-case form (no channels) keeps that UUID",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo accepts 32 hex (undashed) or the 36-char dashed form, any case (id.Valid); recommended: accept both and normalise. An unknown uaid with empty channelIDs is kept.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, id := range []string{dashed(newUAID()), strings.ToUpper(newUAID())} {
@@ -167,7 +167,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/5",
 		Title:       "hello with a fresh (unknown) valid uaid and no channels keeps it",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "Rule 4 (pushgo): unknown uaid with empty channelIDs → kept (TestHandshakeWithId).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			id := newUAID()
@@ -194,7 +194,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/7",
 		Title:       "hello with a known uaid and more than max-channels channelIDs gives a new uaid",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "Rule 3 (pushgo): len(channelIDs) > max_channels (default 200) → drop all stored records for that uaid and generate new (TestTooManyChannels).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			max, err := strconv.Atoi(or(t.Param(ParamMaxChannels), "200"))
@@ -214,7 +214,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/8",
 		Title:       `messageType "HELLO" and "Hello" are accepted`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo lower-cases the value ("HELLO", "Hello" accepted; TestHeloCase).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, typ := range []string{"HELLO", "Hello"} {
@@ -231,7 +231,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/9",
 		Title:       "hello without channelIDs gives 401 and the socket is closed",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo: missing channelIDs → 401 "Missing one or more required command fields" and close (ErrNoParams).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
@@ -255,7 +255,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/11",
 		Title:       "a repeated hello with the same uaid, then with none, gets 200 with the same uaid",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo: same uaid or empty uaid → replies 200 again with the current uaid and re-flushes (TestDuplicateHandshake).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -271,7 +271,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/12",
 		Title:       "a repeated hello with another uaid gets 503 and the socket is closed",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo: a different uaid → 503 "Device ID already assigned" (ErrExistingID) and close.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -296,7 +296,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/14",
 		Title:       "hello with a numeric uaid gets 401 and the socket is closed",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "Non-string uaid (number/bool) → pushgo 401 + close (JSON type error → ErrInvalidParams).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
@@ -308,7 +308,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/15",
 		Title:       `hello with member names "uaiD" and "ChannelIDs" is understood`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `Field names uaid/channelIDs are matched case-insensitively by Go's encoding/json (pushgo accepts "uaiD", "ChannelIDs").`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			id := newUAID()
@@ -323,7 +323,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/16",
 		Title:       `hello whose type member is " messageType " gets 401 and the socket is closed`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `The field name must be exactly messageType (a " messageType " key → 401).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)
@@ -338,7 +338,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/17",
 		Title:       `register, unregister and ack before hello get 401 "Command requires handshake" echoing the request, then a close`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo: register/unregister/ack → reply {<original request fields>,"status":401,"error":"Command requires handshake"} then close.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			chid := newChID()
@@ -378,7 +378,7 @@ func helloCases() []conformance.Case {
 		ID:          "simplepush/3.1/19",
 		Title:       "a ping {} before hello is answered",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo: a ping {} is answered ("Should allow pings from unidentified clients").`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := dial(ctx, t)

@@ -255,6 +255,7 @@ func spMutants() []mutant {
 		})),
 		opts("dialect-autopush", ProfilePushgo, func(o *simplepush.Options) { o.Dialect = simplepush.DialectAutopush }),
 		opts("dialect-pushgo", ProfileAutopush, func(o *simplepush.Options) { o.Dialect = simplepush.DialectPushgo }),
+		opts("resend-after-ack", ProfileAppwire, func(o *simplepush.Options) { o.ResendPendingOnAck = true }),
 		frames("hello-no-status", ProfilePushgo, onType(toClient, "hello", func(m obj) [][]byte {
 			delete(m, "status")
 			return one(encode(m))

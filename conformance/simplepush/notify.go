@@ -110,7 +110,7 @@ func ackCases() []conformance.Case {
 		ID:          "simplepush/3.5/2",
 		Title:       "an ack of an older version does not clear a newer pending one",
 		Level:       must,
-		Profiles:    autopushOnly,
+		Profiles:    autopushRule,
 		Requirement: "autopush drops the stored record only if the ack's version is the one sent or newer (conditional delete): an ack of an older version does not clear a newer pending one. pushgo's ack drops the record whatever the version, so this is autopush's rule (and the one recommended), not pushgo's.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u, chid, ep := registered(ctx, t)
@@ -164,7 +164,7 @@ func ackCases() []conformance.Case {
 		ID:          "simplepush/3.5/5",
 		Title:       "an ack without updates and expired gets 401, then a close",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo: empty/missing updates and expired → 401 + close (ErrNoParams).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -191,7 +191,7 @@ func ackCases() []conformance.Case {
 		ID:          "simplepush/3.5/7",
 		Title:       `{"messageType":"purge"} is a no-op: no reply, the socket stays open`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo accepts {\"messageType\":\"purge\"} as a no-op (the pushgo client sends it on close); autopush closes the socket on this unknown type, so this is pushgo's behaviour.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -199,6 +199,28 @@ func ackCases() []conformance.Case {
 			u.Send(`{"messageType":"purge"}`)
 			if other := u.barrier(); len(other) > 0 {
 				t.Failf("no reply to purge", "%s", other[0])
+			}
+		},
+	}, {
+		ID:          "simplepush/3.5/8",
+		Title:       "an ack does not bring back updates this socket already got",
+		Level:       compat,
+		Profiles:    autopushRule,
+		Requirement: "autopush's check_missed_notifications after an ack reads only stored updates, and a directly delivered one is stored only when its socket closes: an update the socket already got is not sent again because another channel was acked (it comes back on the next hello if still unacked). pushgo re-flushes everything pending after each ack (simplepush/3.5/3).",
+		Run: func(ctx context.Context, t *conformance.T) {
+			u := session(ctx, t)
+			defer u.Close()
+			a, b := newChID(), newChID()
+			epA, epB := u.register(a), u.register(b)
+			expectPut(ctx, t, epA, "version=1", "HTTP 200 (delivered)", 200)
+			expectPut(ctx, t, epB, "version=1", "HTTP 200 (delivered)", 200)
+			u.waitVersion(a, 1)
+			u.waitVersion(b, 1)
+			u.notes = nil
+			u.ack(a, 1)
+			u.barrier() // anything the ack sends comes before the barrier's reply
+			if n := count(u.notes, b); n != 0 {
+				t.Failf(fmt.Sprintf("no notification with %s, which the socket already got", b), "%d notifications carrying it", n)
 			}
 		},
 	}}
@@ -209,7 +231,7 @@ func versionCases() []conformance.Case {
 		ID:          "simplepush/5/1",
 		Title:       "PUT version 30 then 29 while away: the flush carries 30",
 		Level:       must,
-		Profiles:    autopushOnly,
+		Profiles:    autopushRule,
 		Requirement: "Only the latest version per channel is kept; upstreams disagree on what latest means. autopush stores a version only if it is newer than the stored one (conditional put) and answers 202 either way; pushgo stores the last write. Recommended, and autopush's rule: store max(version); still return 200/202.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			uaid, chid, ep := away(ctx, t)

@@ -32,7 +32,7 @@ func pingCases() []conformance.Case {
 		ID:          "simplepush/3.6/2",
 		Title:       `a typed ping {"messageType":"PING"} (any case) is answered`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo also accepts a typed ping {"messageType":"ping"} in any case ("PING", "Ping" → 200 pong, TestPingCase).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, typ := range []string{"ping", "PING", "Ping"} {
@@ -46,7 +46,7 @@ func pingCases() []conformance.Case {
 		ID:          "simplepush/3.6/3",
 		Title:       "a second ping right after the first gets 401 and a close",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo: client_min_ping_interval default 20 s → faster pings get {"status":401,"error":"Client sent too many pings"} and close (ErrTooManyPings).`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -114,7 +114,7 @@ func errorCases() []conformance.Case {
 		ID:          "simplepush/3.7/2",
 		Title:       `an unknown messageType gets 401 echoing the request with "error", then a close`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo replies to a bad command by echoing the request object plus status and error (text), then closes the socket; 102 unsupported type → 401.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)

@@ -37,7 +37,7 @@ func registerCases() []conformance.Case {
 		ID:          "simplepush/3.2/2",
 		Title:       "the register reply carries the uaid",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: `pushgo also includes "uaid" in the register reply.`,
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -66,7 +66,7 @@ func registerCases() []conformance.Case {
 		ID:          "simplepush/3.2/4",
 		Title:       `register with channelID "invalid_uaid", " fooey barrey ", "0", "-66000", -66000, true, "\u0000" or 32 non-hex bytes gets 401, then a close`,
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "pushgo register: must pass id.Valid (32 or 36, hex) else 401 + close (TestChannelTooLong, registerIdTests).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			for _, bad := range pushgoBadChIDs() {
@@ -95,7 +95,7 @@ func registerCases() []conformance.Case {
 		ID:          "simplepush/3.2/6",
 		Title:       "register with an undashed or upper-case dashed channelID gives 200",
 		Level:       compat,
-		Profiles:    pushgoOnly,
+		Profiles:    pushgoWire,
 		Requirement: "Recommend: accept any id.Valid form (32 or 36 hex, any case).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)
@@ -165,7 +165,7 @@ func unregisterCases() []conformance.Case {
 		ID:          "simplepush/3.3/4",
 		Title:       "after unregister, a PUT to the channel's endpoint is not delivered",
 		Level:       must,
-		Profiles:    autopushOnly,
+		Profiles:    autopushRule,
 		Requirement: "After unregister no further updates for that chid are delivered (autopush test_no_delivery_to_unregistered). pushgo re-creates an unregistered channel on the next PUT and delivers it (its README lists closed-channel responses as not implemented), so this is autopush's rule.",
 		Run: func(ctx context.Context, t *conformance.T) {
 			u := session(ctx, t)

@@ -9,8 +9,11 @@
 // endpoint parameter redirects them when the server advertises a host the
 // harness cannot reach.
 //
-// Profiles follow the spec's [DISAGREE] notes: pushgo (default: pushgo on
-// the wire, autopush semantics for acks and versions) and autopush.
+// Profiles follow the reference's [DISAGREE] notes: pushgo and autopush
+// describe those upstreams as they are; appwire (the default) is this
+// project's server as "appwire serve" runs it: pushgo on the wire, with
+// the recommended stricter semantics for acks, versions and unregistered
+// channels.
 //
 // Caveats: cases that need a short server timer (hello timeout, ping
 // interval, retransmission) skip unless the matching parameter says what
@@ -32,6 +35,11 @@ const (
 	// ping floods; an ack clears only the version sent or older, an older
 	// version is not stored, nothing is delivered after unregister.
 	ProfileAutopush = "autopush"
+	// ProfileAppwire is this project's server (simplepush.Server with
+	// its defaults): pushgo's wire dialect with autopush's ack and
+	// version rules, 410 after unregister, and no re-send after an ack
+	// of what the socket already got.
+	ProfileAppwire = "appwire"
 )
 
 // Parameter names.
@@ -52,6 +60,12 @@ const (
 var (
 	pushgoOnly   = []string{ProfilePushgo}
 	autopushOnly = []string{ProfileAutopush}
+	// pushgoWire: what pushgo does on the wire, which our server's
+	// default (pushgo) dialect does too.
+	pushgoWire = []string{ProfilePushgo, ProfileAppwire}
+	// autopushRule: autopush's semantics, which our server follows in
+	// both dialects.
+	autopushRule = []string{ProfileAutopush, ProfileAppwire}
 )
 
 // Suite returns the SimplePush conformance suite. TARGET is the
@@ -75,6 +89,7 @@ func Suite() *conformance.Suite {
 			"7":   "Wake-up",
 		},
 		Profiles: []conformance.Profile{
+			{Name: ProfileAppwire, Description: "this project's server as appwire serve runs it: pushgo's wire dialect, autopush's ack and version rules, 410 after unregister, no re-send after an ack of updates the socket already got"},
 			{Name: ProfilePushgo, Description: "pushgo v1.5: case-insensitive names, error echo and close, repeated hello answered, 401 for ping floods; acks drop the record whatever the version, the last PUT wins, every ack re-flushes what is pending"},
 			{Name: ProfileAutopush, Description: "autopush (Python, SimplePush era): exact names, canonical uaid and channel IDs, errors keep the socket, duplicate hello 401, close 4774 for ping floods; acks clear only the version sent or older, older versions are not stored, no delivery after unregister"},
 		},
