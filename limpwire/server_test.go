@@ -165,18 +165,30 @@ func TestReconnectRestoresSession(t *testing.T) {
 }
 
 func TestHeartbeatKeepsConnection(t *testing.T) {
-	srv := limpwiretest.Start(t, limpwire.Options{ConnTimeout: 150 * time.Millisecond, IdleCheck: 30 * time.Millisecond})
+	srv := limpwiretest.Start(t, limpwire.Options{ConnTimeout: 800 * time.Millisecond, IdleCheck: 100 * time.Millisecond})
 	ctx := testserver.Ctx(t)
-	c := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: 40 * time.Millisecond})
-	<-c.States() // connecting
-	<-c.States() // ready
-	time.Sleep(400 * time.Millisecond)
+	beating := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: 100 * time.Millisecond})
+	silent := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: -1})
+	for _, c := range []*limpwire.Client{beating, silent} {
+		<-c.States() // connecting
+		<-c.States() // ready
+	}
+	// The silent client is closed by the idle timer...
 	select {
-	case st := <-c.States():
+	case st := <-silent.States():
+		if st != limpwire.StateClosed {
+			t.Fatalf("silent client: %v", st)
+		}
+	case <-ctx.Done():
+		t.Fatal("the idle connection was not closed")
+	}
+	// ... while the one sending heartbeats, idle as long, stays.
+	select {
+	case st := <-beating.States():
 		t.Fatalf("state changed to %v despite heartbeats", st)
 	default:
 	}
-	if _, err := c.Call(ctx, "heart/beat", nil, nil); err != nil {
+	if _, err := beating.Call(ctx, "heart/beat", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -288,9 +300,10 @@ func TestUploadBound(t *testing.T) {
 
 func TestShutdownDrains(t *testing.T) {
 	s := limpwire.NewServer(limpwire.Options{})
-	slow := make(chan struct{})
+	slow, started := make(chan struct{}), make(chan struct{})
 	_ = s.Register(&limpwire.Module{Name: "slow", Methods: map[string]*limpwire.Method{
 		"run": {Permissions: []limpwire.Permission{{Privilege: "*"}}, Handle: func(ctx context.Context, r *limpwire.Request) (*limpwire.Result, error) {
+			close(started)
 			<-slow
 			return &limpwire.Result{Msg: "done"}, nil
 		}},
@@ -306,7 +319,7 @@ func TestShutdownDrains(t *testing.T) {
 		}
 		res <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // the call reaches the server
+	<-started
 	shut := make(chan error, 1)
 	go func() { shut <- s.Shutdown(ctx) }()
 	time.Sleep(50 * time.Millisecond)
