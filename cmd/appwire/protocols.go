@@ -30,9 +30,13 @@ package main
 //	              it, ready-to-paste examples, the server value for later
 //	              protocols (instance.value) and a shutdown that drains
 //	              in-flight work until its context ends
-//	fuzz          optional: its network fuzzer ("fuzz NAME TARGET")
-//	tool          optional: its own subcommand ("afb", "push", "ipc", ...),
-//	              listed in the top-level usage after the common commands
+//	fuzz          optional: its network fuzzer ("fuzz NAME TARGET"): what
+//	              TARGET is, and a function that registers the fuzzer's own
+//	              flags and returns the run (package fuzz does the work)
+//	tool          optional: its own command ("afb", "push", "ipc", ...),
+//	              listed in the top-level usage after the common commands;
+//	              a toolGroup (tool.go) makes one of subcommands whose
+//	              --help lists every subcommand's flags
 //
 // A new protocol adds protocol_NAME.go with func NAMEProtocol() protocol
 // and appends NAMEProtocol() to the list in protocols(); the order of that
