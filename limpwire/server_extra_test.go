@@ -203,3 +203,32 @@ func TestWatchLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryBuilder(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	ctx := testserver.Ctx(t)
+	for i := range 6 {
+		if _, err := c.Call(ctx, "item/create", nil, map[string]any{"n": i, "even": i%2 == 0, "s": "v" + string(rune('a'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := limpwire.Q{}.Op("n", "$gte", 1).
+		Or(limpwire.Q{}.Eq("even", true), limpwire.Q{}.Op("s", "$regex", "^VB$").Op("n", "$lt", 2)).
+		Sort("n", -1).Skip(1).Limit(2).Attrs("n")
+	if _, err := limpwire.ParseQuery(q.Raw()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Call(ctx, "item/read", q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// n >= 1 and (even or (s ~ vb and n < 2)): 1, 2, 4; sorted down, skip 1, limit 2: 2, 1.
+	docs := r.Args["docs"].([]any)
+	if r.Args["total"] != 3.0 || len(docs) != 2 || docs[0].(map[string]any)["n"] != 2.0 || docs[1].(map[string]any)["n"] != 1.0 {
+		t.Fatalf("%+v", r.Args)
+	}
+	if _, ok := docs[0].(map[string]any)["s"]; ok {
+		t.Error("$attrs ignored")
+	}
+}
