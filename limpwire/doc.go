@@ -46,8 +46,9 @@
 // auth, reauth and signout replies before signing with the new key,
 // sends heart/beat every 30 s, uploads files in chunks exactly as ng-limp
 // does (Upload, with progress), keeps watch calls open (Watch), reports
-// its state on States, and with ClientOptions.Reconnect redials and
-// restores the session by reauth. Raw []any queries work everywhere.
+// its state on States, returns replies as channels when asked (Go), and
+// with ClientOptions.Reconnect redials and restores the session by
+// reauth. Raw []any queries work everywhere; Q builds them step by step.
 //
 // # Deliberate differences from LIMP 6.0
 //
