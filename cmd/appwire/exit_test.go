@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,5 +324,36 @@ func TestServeDrainsInFlight(t *testing.T) {
 	r := <-done
 	if r.err != nil || r.status != http.StatusOK || r.body != "slow" {
 		t.Errorf("in-flight request: %d %q %v", r.status, r.body, r.err)
+	}
+}
+
+// SIGTERM stops the built serve gracefully: it says so and exits 0.
+func TestServeSIGTERM(t *testing.T) {
+	cmd := exec.Command(buildCLI(t), "serve", "--listen", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "ready:") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stdout)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "shutting down") {
+		t.Errorf("serve after SIGTERM: %v\nstdout %s\nstderr %s", err, out.String(), stderr.String())
 	}
 }
