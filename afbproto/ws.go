@@ -141,7 +141,10 @@ func (c *wsConn) serve() {
 		f   Frame
 	)
 	for {
-		op, msg, err := c.ws.ReadMessage(c.ctx, buf[:0])
+		// No context: shutdown, the only canceller of c.ctx, closes the
+		// socket, which ends the read (a cancellable context would cost a
+		// watch per message).
+		op, msg, err := c.ws.ReadMessage(context.Background(), buf[:0])
 		if err != nil {
 			// Peer close, I/O error, or a limit: wsconn answered already.
 			c.shutdown(context.Background(), wsconn.StatusNormalClosure, "")
@@ -240,9 +243,10 @@ func (c *wsConn) writer() {
 	for {
 		select {
 		case msg := <-c.out:
-			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-			err := c.ws.WriteText(ctx, msg)
-			cancel()
+			// A socket deadline instead of a context per message: shutdown
+			// moves it to the past to stop a blocked write.
+			c.ws.NetConn().SetWriteDeadline(time.Now().Add(writeTimeout))
+			err := c.ws.WriteText(context.Background(), msg)
 			if err != nil {
 				go c.shutdown(context.Background(), wsconn.StatusGoingAway, "")
 				return
@@ -276,6 +280,7 @@ func (c *wsConn) forget(e *Event) {
 func (c *wsConn) shutdown(ctx context.Context, code wsconn.StatusCode, reason string) {
 	c.once.Do(func() {
 		c.cancel()
+		c.ws.NetConn().SetWriteDeadline(time.Unix(1, 0)) // unblock the writer
 		<-c.wdone
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		c.ws.Close(ctx, code, reason)
