@@ -232,3 +232,131 @@ func TestQueryBuilder(t *testing.T) {
 		t.Error("$attrs ignored")
 	}
 }
+
+func TestUserModulePermissions(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	ctx := testserver.Ctx(t)
+	uid, err := srv.AddUser(ctx, limpwire.NewUser{Email: "u@limp.test", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddUser(ctx, limpwire.NewUser{Email: "other@limp.test", Password: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	if _, err := c.Auth(ctx, "email", "u@limp.test", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	// A user reads only themself, whatever the query asks.
+	r, err := c.Call(ctx, "user/read", nil, nil)
+	if err != nil || r.Args["count"] != 1.0 || r.Args["docs"].([]any)[0].(map[string]any)["_id"] != uid {
+		t.Fatalf("self read: %+v %v", r, err)
+	}
+	r, err = c.Call(ctx, "user/read", []any{map[string]any{"email": "other@limp.test"}}, nil)
+	if err != nil || r.Args["count"] != 0.0 {
+		t.Fatalf("reading another user: %+v %v", r, err)
+	}
+	// ... updates only themself ...
+	r, err = c.Call(ctx, "user/update", []any{map[string]any{"email": "other@limp.test"}}, map[string]any{"name": "x"})
+	if err != nil || r.Msg != "Updated 0 docs." {
+		t.Fatalf("updating another user: %+v %v", r, err)
+	}
+	// ... and creates nobody.
+	if _, err := c.Call(ctx, "user/create", nil, map[string]any{"email": "new@limp.test"}); !errors.Is(err, limpwire.ErrForbidden) {
+		t.Fatalf("create as a user: %v", err)
+	}
+	// An admin bans the user: auth is refused with CORE_SESSION_INVALID_USER.
+	a := adminClient(t, srv.URL)
+	if _, err := a.Call(ctx, "user/update", []any{map[string]any{"_id": uid}}, map[string]any{"status": "banned"}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := dial(t, srv.URL, limpwire.ClientOptions{})
+	if _, err := c2.Auth(ctx, "email", "u@limp.test", "pw"); !errors.Is(err, limpwire.ErrUserBanned) {
+		t.Fatalf("banned user: %v", err)
+	}
+	// Auth restricted to groups: the admin passes any group, a user only
+	// its own.
+	if _, err := c2.Auth(ctx, "email", "other@limp.test", "pw", "0123456789abcdef01234567"); !errors.Is(err, limpwire.ErrInvalidCreds) {
+		t.Fatalf("user outside the group: %v", err)
+	}
+	if _, err := c2.Auth(ctx, "email", "other@limp.test", "pw", limpwire.DefaultGroup); err != nil {
+		t.Fatalf("user in the group: %v", err)
+	}
+	c3 := dial(t, srv.URL, limpwire.ClientOptions{})
+	if _, err := c3.Auth(ctx, "email", limpwiretest.AdminEmail, limpwiretest.AdminPassword, "0123456789abcdef01234567"); err != nil {
+		t.Fatalf("admin with any group: %v", err)
+	}
+}
+
+func TestWatchDeletes(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	ctx := testserver.Ctx(t)
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	w, err := c.Watch(ctx, "item/watch", []any{map[string]any{"k": "w"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-w.Replies()
+	var ids []string
+	for _, k := range []string{"other", "w"} {
+		r, err := c.Call(ctx, "item/create", nil, map[string]any{"k": k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.Args["docs"].([]any)[0].(map[string]any)["_id"].(string))
+	}
+	if r := <-w.Replies(); r.Args["oper"] != "create" {
+		t.Fatalf("%+v", r)
+	}
+	for _, id := range ids {
+		if _, err := c.Call(ctx, "item/delete", []any{map[string]any{"_id": id}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := <-w.Replies()
+	if d := r.Args["docs"].([]any); r.Args["oper"] != "delete" || d[0].(map[string]any)["_id"] != ids[1] {
+		t.Fatalf("delete change %+v (want only %s)", r, ids[1])
+	}
+	// __all ends every task of the connection.
+	r, err = c.Call(ctx, "watch/delete", []any{map[string]any{"watch": "__all"}}, nil)
+	if err != nil || r.Msg != "All watch tasks deleted." || len(r.Args["watch"].([]any)) != 1 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+func TestUploadErrors(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	ctx := testserver.Ctx(t)
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	file := func(content string) map[string]any {
+		return map[string]any{"name": "f", "size": 3, "type": "x", "lastModified": 1, "content": content}
+	}
+	for i, doc := range []map[string]any{
+		{"index": "0", "chunk": 1, "total": 1, "file": file("1")},                     // no attr
+		{"attr": "f", "index": true, "chunk": 1, "total": 1, "file": file("1")},       // index type
+		{"attr": "f", "index": "0", "chunk": 0, "total": 1, "file": file("1")},        // chunk 0
+		{"attr": "f", "index": "0", "chunk": 2, "total": 1, "file": file("1")},        // chunk > total
+		{"attr": "f", "index": "0", "chunk": 1.5, "total": 2, "file": file("1")},      // fraction
+		{"attr": "f", "index": "0", "chunk": 1, "total": 1, "file": "x"},              // file type
+		{"attr": "f", "index": "0", "chunk": 1, "total": 1, "file": file("1,256")},    // byte range
+		{"attr": "f", "index": "0", "chunk": 1, "total": 1, "file": file("1,,2")},     // empty number
+		{"attr": "f", "index": "0", "chunk": 2, "total": 2, "file": file("1,2")},      // chunk 2 first
+		{"attr": "f", "index": "0", "chunk": 1, "total": 1, "file": map[string]any{}}, // no content
+	} {
+		if _, err := c.Call(ctx, "file/upload", nil, doc); !errors.Is(err, limpwire.ErrInvalidUpload) {
+			t.Errorf("doc %d: %v", i, err)
+		}
+	}
+	// Chunks out of order after a good first chunk.
+	if _, err := c.Call(ctx, "file/upload", nil, map[string]any{"attr": "f", "index": 0, "chunk": 1, "total": 3, "file": file("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(ctx, "file/upload", nil, map[string]any{"attr": "f", "index": 0, "chunk": 3, "total": 3, "file": file("1")}); !errors.Is(err, limpwire.ErrInvalidUpload) {
+		t.Errorf("chunk 3 after 1: %v", err)
+	}
+	// The incomplete file is dropped when the call comes.
+	r, err := c.Call(ctx, "blob/create", nil, map[string]any{"files": []any{}, "f": []any{}})
+	if err != nil || len(r.Args["docs"].([]any)[0].(map[string]any)["files"].([]any)) != 0 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
