@@ -1,6 +1,7 @@
 package afbproto_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,7 +138,7 @@ func TestHelloMatchesHello3(t *testing.T) {
 	call := func(verb, args string) (afbproto.Frame, afbproto.Reply) {
 		t.Helper()
 		id++
-		srvSend(t, c, `[2,"`+itoa(id)+`","hello/`+verb+`",`+args+`]`)
+		srvSend(t, c, `[2,"`+strconv.Itoa(id)+`","hello/`+verb+`",`+args+`]`)
 		return srvRecvFrame(t, c)
 	}
 	type want struct {
@@ -209,13 +210,5 @@ func TestHelloMatchesHello3(t *testing.T) {
 	if _, r := srvRecvFrame(t, c); r.Status != "denied" || r.Info != "authorisation refused" {
 		t.Errorf("set-loa with a wrong token: %s %q", r.Status, r.Info)
 	}
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
