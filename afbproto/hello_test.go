@@ -211,4 +211,3 @@ func TestHelloMatchesHello3(t *testing.T) {
 		t.Errorf("set-loa with a wrong token: %s %q", r.Status, r.Info)
 	}
 }
-
