@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,5 +359,39 @@ func TestUploadErrors(t *testing.T) {
 	r, err := c.Call(ctx, "blob/create", nil, map[string]any{"files": []any{}, "f": []any{}})
 	if err != nil || len(r.Args["docs"].([]any)[0].(map[string]any)["files"].([]any)) != 0 {
 		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := limpwiretest.Start(t, limpwire.Options{Now: clock, SessionLifetime: time.Hour})
+	ctx := testserver.Ctx(t)
+	c := dial(t, srv.URL, limpwire.ClientOptions{Now: clock})
+	s, err := c.Auth(ctx, "email", limpwiretest.AdminEmail, limpwiretest.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(59 * time.Minute)
+	mu.Unlock()
+	c2 := dial(t, srv.URL, limpwire.ClientOptions{Now: clock})
+	if _, err := c2.Reauth(ctx, s.ID, s.Token); err != nil { // extends the expiry by an hour
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(59 * time.Minute)
+	mu.Unlock()
+	c3 := dial(t, srv.URL, limpwire.ClientOptions{Now: clock})
+	if _, err := c3.Reauth(ctx, s.ID, s.Token); err != nil {
+		t.Fatalf("reauth within the extended expiry: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Minute)
+	mu.Unlock()
+	c4 := dial(t, srv.URL, limpwire.ClientOptions{Now: clock})
+	if _, err := c4.Reauth(ctx, s.ID, s.Token); !errors.Is(err, limpwire.ErrSessionExpired) {
+		t.Fatalf("reauth after expiry: %v", err)
 	}
 }

@@ -162,6 +162,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"crit", signJWX(jwa.HS256, []byte("secret"), map[string]any{"crit": []string{"exp"}}), ErrAlgorithm},
 		{"other header bad key", signJWX(jwa.HS256, []byte("nope"), map[string]any{"kid": "x"}), ErrSignature},
 		{"garbage", "!!.!!.!!", ErrMalformedToken},
+		{"alg lower case", enc(`{"alg":"hs256","typ":"JWT"}`) + "." + payload + "." + sig, ErrAlgorithm},
+		{"embedded jwk", signJWX(jwa.HS256, []byte("attacker"), map[string]any{"jwk": map[string]any{"kty": "oct", "k": b64.EncodeToString([]byte("attacker"))}}), ErrSignature},
 	}
 	for _, c := range cases {
 		if _, err := k.Verify([]byte(c.token)); !errors.Is(err, c.want) {
