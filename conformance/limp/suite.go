@@ -20,7 +20,13 @@
 // server bug.
 package limpsuite
 
-import "github.com/appwire/appwire/conformance"
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/appwire/appwire/conformance"
+)
 
 // Profiles.
 const (
@@ -92,5 +98,22 @@ func Suite() *conformance.Suite {
 	} {
 		s.Cases = append(s.Cases, part...)
 	}
+	// Report order is section order.
+	slices.SortStableFunc(s.Cases, func(a, b conformance.Case) int { return slices.Compare(idKey(a.ID), idKey(b.ID)) })
 	return s
+}
+
+// idKey turns "limp/8.2/11" into [8 2 0 11] for sorting.
+func idKey(id string) []int {
+	parts := strings.Split(id, "/")
+	var k []int
+	for _, p := range strings.Split(parts[1], ".") {
+		n, _ := strconv.Atoi(p)
+		k = append(k, n)
+	}
+	for len(k) < 3 {
+		k = append(k, 0)
+	}
+	n, _ := strconv.Atoi(parts[2])
+	return append(k, n)
 }
