@@ -395,3 +395,37 @@ func TestSessionExpires(t *testing.T) {
 		t.Fatalf("reauth after expiry: %v", err)
 	}
 }
+
+// TestCallsDuringAuth: calls made while an auth is in flight wait for its
+// reply and are signed with the right key: none is refused.
+func TestCallsDuringAuth(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{QuotaAnon: -1, QuotaAuth: -1, QuotaIP: -1})
+	ctx := testserver.Ctx(t)
+	for range 5 {
+		c := dial(t, srv.URL, limpwire.ClientOptions{Heartbeat: -1})
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for range 8 {
+			wg.Go(func() {
+				for range 10 {
+					if _, err := c.Call(ctx, "heart/beat", nil, nil); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			if _, err := c.Auth(ctx, "email", limpwiretest.AdminEmail, limpwiretest.AdminPassword); err != nil {
+				errs <- err
+			}
+			if err := c.Signout(ctx); err != nil {
+				errs <- err
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}
