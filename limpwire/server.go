@@ -63,6 +63,11 @@ type Options struct {
 	QuotaIP, QuotaAnon, QuotaAuth int
 	QuotaWindow                   time.Duration
 
+	// MaxConnections bounds the open WebSocket connections; zero means
+	// 10000, negative means no bound. An upgrade over it is answered
+	// HTTP 503.
+	MaxConnections int
+
 	// MaxFrameSize is the largest client message; zero means 4 MiB. A
 	// bigger one closes the connection with WebSocket code 1009.
 	MaxFrameSize int64
@@ -120,6 +125,7 @@ func (o *Options) setDefaults() {
 	defInt(&o.QuotaAnon, 40)
 	defInt(&o.QuotaAuth, 100)
 	defInt(&o.MaxTasks, 64)
+	defInt(&o.MaxConnections, 10000)
 	if o.MaxFrameSize <= 0 {
 		o.MaxFrameSize = MaxFrameSize
 	}
@@ -137,14 +143,15 @@ func (o *Options) setDefaults() {
 type Server struct {
 	opts Options
 
-	mu       sync.Mutex
-	modules  map[string]*Module
-	conns    map[*conn]struct{}
-	ipQuota  map[string]*quota
-	closing  bool
-	wg       sync.WaitGroup // connection goroutines
-	stopIdle chan struct{}
-	idleOnce sync.Once // the idle loop starts with the first connection
+	mu        sync.Mutex
+	modules   map[string]*Module
+	conns     map[*conn]struct{}
+	upgrading int // connections accepted but not yet in conns
+	ipQuota   map[string]*quota
+	closing   bool
+	wg        sync.WaitGroup // connection goroutines
+	stopIdle  chan struct{}
+	idleOnce  sync.Once // the idle loop starts with the first connection
 
 	feed feed // changes of collections, for watch tasks
 }
@@ -219,14 +226,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	closing := s.closing
-	if !closing {
+	full := s.opts.MaxConnections > 0 && s.upgrading+len(s.conns) >= s.opts.MaxConnections
+	if !closing && !full {
 		s.wg.Add(1)
+		s.upgrading++
 	}
 	s.mu.Unlock()
-	if closing {
+	switch {
+	case closing:
 		writeJSON(w, 503, `{"status":503,"msg":"Server is shutting down."}`)
 		return
+	case full:
+		writeJSON(w, 503, `{"status":503,"msg":"Too many connections."}`)
+		return
 	}
+	registered := false
+	defer func() {
+		s.mu.Lock()
+		if !registered {
+			s.upgrading--
+		}
+		s.mu.Unlock()
+	}()
 	defer s.wg.Done()
 	ws, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{ReadLimit: s.opts.MaxFrameSize})
 	if err != nil {
@@ -244,6 +265,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	s.upgrading--
+	registered = true
 	s.mu.Unlock()
 	if s.opts.ConnTimeout > 0 && s.opts.IdleCheck > 0 {
 		s.idleOnce.Do(func() { go s.idleLoop() })

@@ -429,3 +429,26 @@ func TestCallsDuringAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxConnections(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{MaxConnections: 2})
+	ctx := testserver.Ctx(t)
+	a := dial(t, srv.URL, limpwire.ClientOptions{})
+	dial(t, srv.URL, limpwire.ClientOptions{})
+	if _, err := limpwire.Dial(ctx, srv.URL, limpwire.ClientOptions{}); wsconn.HandshakeStatus(err) != http.StatusServiceUnavailable {
+		t.Fatalf("third connection: %v", err)
+	}
+	a.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := limpwire.Dial(ctx, srv.URL, limpwire.ClientOptions{})
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no room after a close: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
