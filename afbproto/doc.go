@@ -1,8 +1,8 @@
 // Package afbproto implements the AGL binder (afb-daemon) protocol: the
 // afb-reply and afb-event JSON objects, the x-afb-ws-json1 WebSocket
 // frames, HTTP and WebSocket clients, and a reference binder server with
-// a Go API for bindings. The specification followed is
-// specs/afb.md of the appwire repository.
+// a Go API for bindings. The protocol reference it follows is
+// docs/protocols/afb.md of the appwire repository.
 //
 // # Start here
 //

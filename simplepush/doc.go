@@ -1,8 +1,8 @@
 // Package simplepush implements Mozilla's SimplePush protocol: the
 // WebSocket messages between a user agent and a push server, the HTTP
 // endpoint app servers PUT versions to, and a reference server. The
-// specification followed is specs/simplepush.md of the appwire
-// repository.
+// protocol reference it follows is docs/protocols/simplepush.md of the
+// appwire repository.
 //
 // # Start here
 //
