@@ -310,6 +310,13 @@ func (c *Client) loop(ws *wsconn.Conn) {
 			// Calls wait at the gate until the session is restored.
 			c.gate.Lock()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			go func() { // Close ends a dial in progress
+				select {
+				case <-c.done:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
 			nws, err := c.connect(ctx)
 			if err != nil {
 				cancel()

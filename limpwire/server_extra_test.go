@@ -3,6 +3,7 @@ package limpwire_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -450,5 +451,45 @@ func TestMaxConnections(t *testing.T) {
 			t.Fatalf("no room after a close: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCloseWhileReconnecting: Close ends a redial to a server that
+// accepts TCP and never answers the handshake.
+func TestCloseWhileReconnecting(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	proxy, url := newCutProxy(t, srv.URL)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	c, err := limpwire.Dial(testserver.Ctx(t), url, limpwire.ClientOptions{Reconnect: true, ReconnectDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.retarget(silent.Addr().String())
+	proxy.cut()
+	for st := range c.States() {
+		if st == limpwire.StateDisconnected {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the redial is under way
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for the redial")
 	}
 }
