@@ -390,3 +390,29 @@ func (s *Server) ipHit(ip string, now time.Time) bool {
 	}
 	return q.hit(now, s.opts.QuotaWindow, s.opts.QuotaIP)
 }
+
+// ShutdownTimeout bounds the drain Serve allows when its context ends.
+const ShutdownTimeout = 10 * time.Second
+
+// Serve serves s on ln until ctx ends, then shuts down gracefully: the
+// listener closes, calls in flight finish (for at most ShutdownTimeout)
+// and connections close with 1001. It returns nil after a shutdown
+// caused by ctx, or the error that stopped the listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := s.Shutdown(sctx); err == nil {
+		err = serr
+	}
+	<-errc
+	return err
+}
