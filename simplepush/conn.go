@@ -17,14 +17,14 @@ import (
 
 // conn is one user-agent socket. While idle it holds no buffer and no
 // goroutine: only this struct, the net.Conn and a poller registration.
+// Tens of thousands of them sit idle, so every field counts.
 type conn struct {
 	s  *Server
 	nc net.Conn
 	rc syscall.RawConn // nil when nc has no file descriptor
 	id uint64          // poller key
 
-	pre      []byte // bytes read past the handshake, consumed by the first read
-	endpoint string // pushEndpoint prefix when Options.EndpointURL is empty
+	endpoint string // pushEndpoint prefix when Options.EndpointURL is empty (shared, see Server.endpointPrefix)
 
 	wmu sync.Mutex // serialises writes
 	// dmu orders notifications: a flush holds it from reading the
@@ -44,9 +44,10 @@ type conn struct {
 	closed      bool
 	uaid        string // "" before hello
 	connectedAt int64
-	lastPing    time.Time
-	helloTimer  Timer
-	retryTimer  Timer
+	lastPing    int64 // Unix nanoseconds of the last ping; 0 none
+	// timer is the hello timeout until hello, then the retransmission
+	// timer while one is armed; nil otherwise.
+	timer Timer
 }
 
 // readerPool and bufPool lend buffers only while a frame is read or
@@ -89,13 +90,14 @@ var errClosing = errors.New("simplepush: closing")
 // nothing is buffered (then it reports true: wait in the poller again)
 // or the connection ends (false). Only one goroutine runs it at a time
 // per connection: the poller hands a connection out once per arm.
-func (c *conn) serveReadable() bool {
+// pre holds bytes already read from the socket (past the handshake, or
+// the watch loop's one byte), consumed first.
+func (c *conn) serveReadable(pre []byte) bool {
 	s := c.s
 	s.stats.reading.Add(1)
 	defer s.stats.reading.Add(-1)
 	br := readerPool.Get().(*bufio.Reader)
-	src := &prefixReader{pre: c.pre, r: c.nc}
-	c.pre = nil
+	src := &prefixReader{pre: pre, r: c.nc}
 	br.Reset(src)
 	msg := getBuf()
 	defer func() {
@@ -263,10 +265,9 @@ func (c *conn) markClosed() bool {
 		return false
 	}
 	c.closed = true
-	for _, t := range []Timer{c.helloTimer, c.retryTimer} {
-		if t != nil {
-			t.Stop()
-		}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 	}
 	return true
 }

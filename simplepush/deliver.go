@@ -112,17 +112,17 @@ func (s *Server) armRetry(c *conn) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.retryTimer != nil {
+	if c.closed || c.timer != nil {
 		return
 	}
-	c.retryTimer = s.opts.Clock.AfterFunc(s.opts.RetransmitInterval, func() { s.retransmit(c) })
+	c.timer = s.opts.Clock.AfterFunc(s.opts.RetransmitInterval, func() { s.retransmit(c) })
 }
 
 // retransmit resends what is still unacked; the timer stops once nothing
 // is pending, so an idle socket keeps no timer.
 func (s *Server) retransmit(c *conn) {
 	c.mu.Lock()
-	c.retryTimer = nil
+	c.timer = nil
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {

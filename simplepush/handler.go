@@ -3,6 +3,7 @@ package simplepush
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/appwire/appwire/internal/wsconn"
 )
@@ -83,12 +84,12 @@ func (s *Server) fail(c *conn, req []byte, err error, fatal bool) bool {
 }
 
 func (s *Server) ping(c *conn, req []byte, m *ClientMessage, helloed bool) bool {
-	now := s.opts.Clock.Now()
+	now := s.opts.Clock.Now().UnixNano()
 	c.mu.Lock()
 	last := c.lastPing
 	c.lastPing = now
 	c.mu.Unlock()
-	if s.opts.MinPingInterval > 0 && !last.IsZero() && now.Sub(last) < s.opts.MinPingInterval {
+	if s.opts.MinPingInterval > 0 && last != 0 && time.Duration(now-last) < s.opts.MinPingInterval {
 		if s.opts.Dialect == DialectAutopush {
 			c.close(CloseNoReconnect, "too many pings")
 			return false

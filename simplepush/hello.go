@@ -58,9 +58,9 @@ func (s *Server) hello(c *conn, req []byte, m *ClientMessage, helloed bool) bool
 		return false
 	}
 	c.uaid, c.connectedAt = uaid, at
-	if c.helloTimer != nil {
-		c.helloTimer.Stop()
-		c.helloTimer = nil
+	if c.timer != nil { // the hello timeout
+		c.timer.Stop()
+		c.timer = nil
 	}
 	c.mu.Unlock()
 	s.stats.helloed.Add(1)

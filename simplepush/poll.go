@@ -14,13 +14,12 @@ type poller interface {
 // watchLoop is the portable way to wait: one goroutine per connection,
 // parked in a 1-byte read. Used for connections without a file
 // descriptor (TLS, pipes) and on systems without epoll.
-func watchLoop(c *conn, ready func(*conn) bool) {
+func watchLoop(c *conn, ready func(*conn, []byte) bool) {
 	for {
 		var b [1]byte
 		n, err := c.nc.Read(b[:])
 		if n == 1 {
-			c.pre = append(c.pre[:0:0], b[0])
-			if !ready(c) {
+			if !ready(c, b[:]) {
 				return
 			}
 			continue
@@ -33,4 +32,4 @@ func watchLoop(c *conn, ready func(*conn) bool) {
 }
 
 // readable is the poller callback.
-func (s *Server) readable(c *conn) bool { return c.serveReadable() }
+func (s *Server) readable(c *conn, pre []byte) bool { return c.serveReadable(pre) }

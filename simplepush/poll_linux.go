@@ -16,7 +16,7 @@ import (
 type epoller struct {
 	epfd  int
 	evfd  int // eventfd that wakes the loop at close
-	ready func(*conn) bool
+	ready func(*conn, []byte) bool
 
 	mu     sync.Mutex
 	nextID uint64
@@ -26,7 +26,7 @@ type epoller struct {
 
 const epollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 
-func newPoller(ready func(*conn) bool) (poller, error) {
+func newPoller(ready func(*conn, []byte) bool) (poller, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (p *epoller) remove(c *conn) {
 }
 
 func (p *epoller) dispatch(c *conn) {
-	if !p.ready(c) {
+	if !p.ready(c, nil) {
 		return
 	}
 	p.mu.Lock()

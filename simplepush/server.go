@@ -150,11 +150,13 @@ type Server struct {
 	cancel context.CancelFunc
 	unsub  func()
 
-	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	byUAID  map[string]*conn
-	lastAt  int64 // last ConnectedAt handed out
-	closing bool
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	byUAID map[string]*conn
+	// prefixes interns pushEndpoint prefixes by Host (endpointPrefix).
+	prefixes map[string]string
+	lastAt   int64 // last ConnectedAt handed out
+	closing  bool
 
 	discs disconnects
 	stats counters

@@ -18,18 +18,24 @@ type MemoryStore struct {
 	user map[string]*memUser
 }
 
+// memUser is one user agent's record. Its channels are a slice sorted
+// by channel ID rather than a map: most user agents hold one or a few
+// channels, and a Go map with one entry costs about 250 bytes where a
+// one-element slice costs 48; Pending wants them in ID order anyway.
+// Times are Unix nanoseconds, 0 meaning never.
 type memUser struct {
 	route    Route
 	wakeup   *Wakeup
-	expires  time.Time // zero: never (connected)
-	channels map[string]*memChannel
+	expires  int64 // 0: never (connected)
+	channels []memChannel
 }
 
 type memChannel struct {
+	id      string
 	state   ChannelState
 	version uint64
 	acked   uint64
-	expires time.Time // zero: never
+	expires int64 // 0: never
 }
 
 // MemoryStoreOptions configures NewMemoryStore.
@@ -53,18 +59,18 @@ var _ Store = (*MemoryStore)(nil)
 // sweep is O(records), so its cost per mutation is constant.
 const sweepEvery = 4096
 
-func expiry(now time.Time, ttl time.Duration) time.Time {
+func expiry(now int64, ttl time.Duration) int64 {
 	if ttl < 0 {
-		return time.Time{}
+		return 0
 	}
-	return now.Add(ttl)
+	return now + int64(ttl)
 }
 
-func expired(now, at time.Time) bool { return !at.IsZero() && !now.Before(at) }
+func expired(now, at int64) bool { return at != 0 && now >= at }
 
 // lookup returns the live record of uaid, dropping it when expired. The
 // caller holds mu.
-func (s *MemoryStore) lookup(uaid string, now time.Time) *memUser {
+func (s *MemoryStore) lookup(uaid string, now int64) *memUser {
 	u := s.user[uaid]
 	if u != nil && u.route.Node == "" && expired(now, u.expires) {
 		delete(s.user, uaid)
@@ -73,39 +79,50 @@ func (s *MemoryStore) lookup(uaid string, now time.Time) *memUser {
 	return u
 }
 
-// channel returns the unexpired record of chid. The caller holds mu.
-func (u *memUser) channel(chid string, now time.Time) *memChannel {
-	c := u.channels[chid]
-	if c != nil && expired(now, c.expires) {
-		delete(u.channels, chid)
+// find returns the index of chid in u.channels, or where it would go.
+func (u *memUser) find(chid string) (int, bool) {
+	return slices.BinarySearchFunc(u.channels, chid, func(c memChannel, id string) int { return strings.Compare(c.id, id) })
+}
+
+// channel returns the unexpired record of chid. The caller holds mu; the
+// pointer is valid until the next change to u.channels.
+func (u *memUser) channel(chid string, now int64) *memChannel {
+	i, ok := u.find(chid)
+	if !ok {
 		return nil
 	}
-	return c
+	if expired(now, u.channels[i].expires) {
+		u.channels = slices.Delete(u.channels, i, i+1)
+		return nil
+	}
+	return &u.channels[i]
+}
+
+// sweep drops the expired channels of u. The caller holds mu.
+func (u *memUser) sweep(now int64) {
+	u.channels = slices.DeleteFunc(u.channels, func(c memChannel) bool { return expired(now, c.expires) })
 }
 
 // mutated counts a write and sweeps every sweepEvery. Caller holds mu.
-func (s *MemoryStore) mutated(now time.Time) {
+func (s *MemoryStore) mutated(now int64) {
 	s.ops++
 	if s.ops < sweepEvery {
 		return
 	}
 	s.ops = 0
 	for id, u := range s.user {
-		if s.lookup(id, now) == nil {
-			continue
-		}
-		for chid := range u.channels {
-			u.channel(chid, now)
+		if s.lookup(id, now) != nil {
+			u.sweep(now)
 		}
 	}
 }
 
-func (s *MemoryStore) begin(ctx context.Context) (time.Time, error) {
+func (s *MemoryStore) begin(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
-		return time.Time{}, err
+		return 0, err
 	}
 	s.mu.Lock()
-	return s.now(), nil
+	return s.now().UnixNano(), nil
 }
 
 // UserExists implements Store.
@@ -128,16 +145,16 @@ func (s *MemoryStore) Connect(ctx context.Context, uaid string, r Route) (Route,
 	s.mutated(now)
 	u := s.lookup(uaid, now)
 	if u == nil {
-		u = &memUser{channels: map[string]*memChannel{}}
+		u = &memUser{}
 		s.user[uaid] = u
 	}
 	prev := u.route
 	u.route = r
 	u.expires = expiry(now, s.ttl.User)
-	for chid, c := range u.channels {
-		if u.channel(chid, now) != nil {
-			c.expires = expiry(now, s.ttl.For(c.state))
-		}
+	u.sweep(now)
+	for i := range u.channels {
+		c := &u.channels[i]
+		c.expires = expiry(now, s.ttl.For(c.state))
 	}
 	return prev, nil
 }
@@ -226,9 +243,13 @@ func (s *MemoryStore) Register(ctx context.Context, uaid, chid string) error {
 		return ErrUnknownUAID
 	}
 	c := u.channel(chid, now)
-	if c == nil || c.state == StateDeleted {
-		c = &memChannel{state: StateRegistered}
-		u.channels[strings.Clone(chid)] = c
+	switch {
+	case c == nil:
+		i, _ := u.find(chid)
+		u.channels = slices.Insert(u.channels, i, memChannel{id: strings.Clone(chid), state: StateRegistered})
+		c = &u.channels[i]
+	case c.state == StateDeleted:
+		*c = memChannel{id: c.id, state: StateRegistered}
 	}
 	c.expires = expiry(now, s.ttl.For(c.state))
 	return nil
@@ -244,7 +265,7 @@ func (s *MemoryStore) Unregister(ctx context.Context, uaid, chid string) error {
 	s.mutated(now)
 	if u := s.lookup(uaid, now); u != nil {
 		if c := u.channel(chid, now); c != nil && c.state != StateDeleted {
-			*c = memChannel{state: StateDeleted, expires: expiry(now, s.ttl.Deleted)}
+			*c = memChannel{id: c.id, state: StateDeleted, expires: expiry(now, s.ttl.Deleted)}
 		}
 	}
 	return nil
@@ -287,7 +308,7 @@ func (s *MemoryStore) Ack(ctx context.Context, uaid, chid string, version uint64
 	return nil
 }
 
-func (u *memUser) ack(chid string, version uint64, now time.Time) {
+func (u *memUser) ack(chid string, version uint64, now int64) {
 	if c := u.channel(chid, now); c != nil && c.state == StateLive && version >= c.version {
 		c.acked = c.version
 	}
@@ -323,14 +344,13 @@ func (s *MemoryStore) AckPending(ctx context.Context, uaid string, acks []Update
 }
 
 // pending appends the unacked live channels in channel ID order.
-func (u *memUser) pending(dst []Update, now time.Time) []Update {
-	start := len(dst)
-	for chid := range u.channels {
-		if c := u.channel(chid, now); c != nil && c.state == StateLive && c.version > c.acked {
-			dst = append(dst, Update{ChannelID: chid, Version: c.version})
+func (u *memUser) pending(dst []Update, now int64) []Update {
+	for i := range u.channels {
+		c := &u.channels[i]
+		if !expired(now, c.expires) && c.state == StateLive && c.version > c.acked {
+			dst = append(dst, Update{ChannelID: c.id, Version: c.version})
 		}
 	}
-	slices.SortFunc(dst[start:], func(a, b Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
 	return dst
 }
 

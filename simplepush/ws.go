@@ -3,6 +3,7 @@ package simplepush
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/appwire/appwire/internal/wsconn"
@@ -41,14 +42,14 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c := &conn{s: s, nc: nc, pre: early}
+	c := &conn{s: s, nc: nc}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
 		}
 	}
 	if s.opts.EndpointURL == "" {
-		c.endpoint = "http://" + r.Host + DefaultEndpointPath
+		c.endpoint = s.endpointPrefix(r.Host)
 	}
 	s.mu.Lock()
 	if s.closing {
@@ -60,7 +61,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if s.opts.HelloTimeout > 0 {
 		c.mu.Lock()
-		c.helloTimer = s.opts.Clock.AfterFunc(s.opts.HelloTimeout, func() {
+		c.timer = s.opts.Clock.AfterFunc(s.opts.HelloTimeout, func() {
 			c.mu.Lock()
 			waiting := c.uaid == ""
 			c.mu.Unlock()
@@ -73,11 +74,34 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if len(early) > 0 {
 		// Bytes already read never wake the poller: serve them first.
 		go func() {
-			if s.readable(c) {
+			if s.readable(c, early) {
 				s.poll.add(c)
 			}
 		}()
 		return
 	}
 	s.poll.add(c)
+}
+
+// maxEndpointPrefixes bounds the cache of pushEndpoint prefixes: Host
+// headers come from the network.
+const maxEndpointPrefixes = 64
+
+// endpointPrefix returns "http://" + host + DefaultEndpointPath, one
+// shared string per Host header seen (up to maxEndpointPrefixes), so
+// sockets do not each hold a copy.
+func (s *Server) endpointPrefix(host string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.prefixes[host]; ok {
+		return p
+	}
+	p := "http://" + host + DefaultEndpointPath
+	if len(s.prefixes) < maxEndpointPrefixes {
+		if s.prefixes == nil {
+			s.prefixes = map[string]string{}
+		}
+		s.prefixes[strings.Clone(host)] = p
+	}
+	return p
 }

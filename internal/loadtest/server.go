@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+
+	httppprof "net/http/pprof"
 	"time"
 
 	"github.com/appwire/appwire/simplepush"
@@ -52,6 +54,7 @@ func (s ServerStats) GoMem() int64 { return int64(s.HeapInuse + s.StackInuse) }
 //	GET /stats[?gc=1]  ServerStats as JSON; gc=1 first collects garbage
 //	                   and returns freed memory to the OS
 //	GET /heap          a heap profile (go tool pprof)
+//	GET /debug/pprof/profile?seconds=N  a CPU profile
 //	PUT /noop/...      the baseline: reads the body, answers 200 {}
 //
 // It prints a ServerHello line on stdout and runs until ctx ends or
@@ -104,6 +107,7 @@ func ServeChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		_ = pprof.Lookup("heap").WriteTo(w, 0)
 	})
+	mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile) // CPU profile of the server
 	mux.HandleFunc("PUT /noop/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, "{}")
