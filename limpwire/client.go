@@ -38,8 +38,10 @@ type ClientOptions struct {
 
 	// Reconnect, when set, redials after the connection drops (with
 	// ReconnectDelay between attempts, 1 s when zero) and restores the
-	// session by session/reauth. Calls in flight when it dropped fail
-	// with ErrDisconnected; watch calls end.
+	// session by session/reauth; calls made meanwhile wait for it. A
+	// session the server refuses (expired, signed out) leaves the client
+	// anonymous: Session returns nil. Calls in flight when it dropped
+	// fail with ErrDisconnected; watch calls end (their Replies close).
 	Reconnect      bool
 	ReconnectDelay time.Duration
 

@@ -37,7 +37,10 @@
 // Handle runs, or Watch for methods whose replies keep coming.
 // NewCollectionModule gives the read, create, update, delete and watch
 // methods of a collection. Shutdown stops reading, lets the calls in
-// flight reply, and closes with 1001.
+// flight reply, and closes with 1001; Serve(ctx, ln) does it when ctx
+// ends. Every limit (frame size, connections, calls and watch tasks per
+// connection, upload bytes, quotas, idle time) is an Options field with
+// a safe default.
 //
 // # The client
 //
