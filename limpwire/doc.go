@@ -78,6 +78,10 @@
 //     behind is ended with a 500 rather than silently skipping changes.
 //   - The auth hash is compared in constant time against the user's
 //     stored <attr>_hash; 6.0 puts both in a database query.
+//   - Over HTTP the server answers only GET / (the welcome message); the
+//     GET and POST routes /{module}/{method} of 6.0 are not served, so a
+//     GetOnly method is reachable by no one (over the WebSocket it gets
+//     CORE_REQ_GET_METHOD, as in 6.0).
 //   - The Client sends an empty file as one empty chunk, so the server has
 //     a file to put in the doc; ng-limp sends no chunk at all for it.
 //
