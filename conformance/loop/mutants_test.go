@@ -231,7 +231,9 @@ func pushClient(tr pushTransport) func(o *loopapi.Options) {
 // alwaysFresh is a nonce cache that never remembers.
 type alwaysFresh struct{}
 
-func (alwaysFresh) Add(context.Context, string, string, string, time.Duration) (bool, error) { return true, nil }
+func (alwaysFresh) Add(context.Context, string, string, string, time.Duration) (bool, error) {
+	return true, nil
+}
 
 func mutants() []conformancetest.Mutant {
 	hawkRoutes := func(r *http.Request) bool { return !strings.HasPrefix(r.URL.Path, "/rooms") }
@@ -549,4 +551,3 @@ func oneDevicePerUser() wrapFunc {
 		}
 	})
 }
-
