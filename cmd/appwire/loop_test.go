@@ -179,3 +179,38 @@ func joinArgs(out string) []string {
 	}
 	return nil
 }
+
+// CALL_URL in a printed line is the call URL of a live callee: "loop
+// callee" running in this process until the line's test ends, so the
+// caller's line can reach connected.
+func init() {
+	linePlaceholders["CALL_URL"] = func(t *testing.T, e *lineEnv) string {
+		return liveCallee(t, e.srv.urls["loop"], e.srv.urls["simplepush"])
+	}
+}
+
+func liveCallee(t *testing.T, loopURL, pushURL string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"loop", "callee", loopURL, "--push", pushURL, "--count", "1"}, strings.NewReader(""), &out, &errb)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.After(20 * time.Second)
+	for {
+		for _, line := range strings.Split(out.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "call-url "); ok {
+				return v
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("loop callee ended early: exit %d\n%s\n%s", code, out.String(), errb.String())
+		case <-deadline:
+			t.Fatalf("loop callee printed no call-url\n%s\n%s", out.String(), errb.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
