@@ -33,7 +33,11 @@ import (
 //   - runs each line with bash in a fresh directory, with the variables
 //     earlier lines of the same block assigned (NAME=$(...));
 //   - treats a line that is still running after its time (servers,
-//     listeners) as a server: it gets Ctrl-C and must then exit 0;
+//     listeners) as a server, "in another terminal": it runs on while the
+//     rest of its block runs, then gets Ctrl-C and must exit 0;
+//   - fills a placeholder no filler knows from what an earlier line of the
+//     block printed: CALL_URL from a line "call-url VALUE";
+//   - adds --listen 127.0.0.1:0 to a serve line that has no --listen;
 //   - skips "bash .ci/run", which runs this test.
 //
 // Lines known to fail are listed in knownBroken with the reason; such a
@@ -64,12 +68,13 @@ func TestCommandLinesRun(t *testing.T) {
 	seen := map[string]bool{}
 	for _, block := range blocks {
 		var assigns []string
+		b := &blockRun{}
 		for _, line := range block {
 			if strings.HasPrefix(strings.TrimSpace(line), "#") || line == "" {
 				continue
 			}
 			if isAssignment(line) {
-				assigns = append(assigns, env.fill(t, line))
+				assigns = append(assigns, env.fill(t, line, b))
 			}
 			if seen[line] {
 				continue
@@ -83,17 +88,20 @@ func TestCommandLinesRun(t *testing.T) {
 				if strings.Contains(line, ".ci/run") {
 					t.Skip("runs the whole CI, this test included")
 				}
-				filled := env.fill(t, line)
+				filled := env.fill(t, line, b)
 				reason, broken := brokenReason(line)
 				if w := leftoverPlaceholder(filled); w != "" {
 					if broken {
 						t.Logf("known broken (%s): placeholder %s", reason, w)
 						return
 					}
-					t.Fatalf("placeholder %s has no filler: add one to linePlaceholders\nline: %s", w, line)
+					t.Fatalf("placeholder %s has no filler: add one to linePlaceholders, or print \"%s VALUE\" from an earlier line of the block\nline: %s",
+						w, placeholderKey(w), line)
 				}
-				res := env.runLine(t, strings.Join(append(assigns[:len(assigns):len(assigns)], filled), "\n"))
+				res := env.runLine(t, strings.Join(append(assigns[:len(assigns):len(assigns)], filled), "\n"), b, line)
 				switch {
+				case res.server:
+					t.Logf("a server: runs until the end of its block, then gets Ctrl-C")
 				case broken && res.ok():
 					t.Errorf("listed in knownBroken (%s) but it works now: remove the entry", reason)
 				case broken:
@@ -103,7 +111,88 @@ func TestCommandLinesRun(t *testing.T) {
 				}
 			})
 		}
+		b.stop(t)
 	}
+}
+
+// blockRun is the state of one block's lines: the output of every line
+// run so far (later lines' placeholders may come from it) and the lines
+// still running as servers.
+type blockRun struct {
+	outputs []*lockedBuffer
+	servers []*serverLine
+}
+
+// serverLine is a line still running at its deadline: a server or a
+// listener, as "in another terminal".
+type serverLine struct {
+	line string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan error
+}
+
+// stop sends Ctrl-C to the block's servers; each must exit 0.
+func (b *blockRun) stop(t *testing.T) {
+	t.Helper()
+	for _, s := range b.servers {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGINT)
+	}
+	for _, s := range b.servers {
+		code := 0
+		select {
+		case err := <-s.done:
+			code = exitCode(err)
+		case <-time.After(20 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			code = exitCode(<-s.done)
+			s.out.Write([]byte("\n(killed: did not stop 20 s after Ctrl-C)"))
+		}
+		reason, broken := brokenReason(s.line)
+		switch {
+		case code == 0 && broken:
+			t.Errorf("listed in knownBroken (%s) but it works now: remove the entry\nline: %s", reason, s.line)
+		case code != 0 && !broken:
+			t.Errorf("a server line: exit %d after Ctrl-C\nline: %s\n%s", code, s.line, s.out.String())
+		}
+	}
+	b.servers = nil
+}
+
+// lookup returns the value an earlier line of the block printed for the
+// placeholder word: the first field after "word " at the start of a line,
+// the word lower-cased with - for _ (CALL_URL from "call-url http://...").
+func (b *blockRun) lookup(word string) string {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(placeholderKey(word)) + ` (\S+)`)
+	for _, o := range b.outputs {
+		if m := re.FindStringSubmatch(o.String()); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+func placeholderKey(word string) string {
+	return strings.ReplaceAll(strings.ToLower(word), "_", "-")
+}
+
+// lockedBuffer is a bytes.Buffer a running process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // knownBroken lists lines that fail today, with why: a key matches every
@@ -206,7 +295,7 @@ type lineEnv struct {
 }
 
 // fill puts the test's values where a printed line has placeholders.
-func (e *lineEnv) fill(t *testing.T, line string) string {
+func (e *lineEnv) fill(t *testing.T, line string, b *blockRun) string {
 	line = strings.ReplaceAll(line, "go run ./cmd/appwire", e.bin)
 	// serve's default addresses, in registry order, become the real ones.
 	for i, p := range e.srv.order {
@@ -221,6 +310,18 @@ func (e *lineEnv) fill(t *testing.T, line string) string {
 	}
 	if u := e.srv.urls[lineProtocol(line)]; u != "" {
 		line = replaceWord(line, "URL", u)
+	}
+	// A server the test runs listens on free ports, as serve does here.
+	if f := strings.Fields(line); len(f) >= 2 && f[0] == e.bin && f[1] == "serve" && !strings.Contains(line, "--listen") {
+		line = strings.Replace(line, e.bin+" serve", e.bin+" serve --listen 127.0.0.1:0", 1)
+	}
+	// What is left may come from an earlier line's output.
+	for w := leftoverPlaceholder(line); w != ""; w = leftoverPlaceholder(line) {
+		v := b.lookup(w)
+		if v == "" {
+			break
+		}
+		line = replaceWord(line, w, v)
 	}
 	return line
 }
@@ -294,24 +395,19 @@ func shellBlocks(md string) [][]string {
 
 // lineResult is how a line ended.
 type lineResult struct {
-	code        int
-	interrupted bool // still running at its deadline: a server, stopped with Ctrl-C
-	output      string
+	code   int
+	server bool // still running at its deadline: judged when its block ends
+	output string
 }
 
 func (r lineResult) ok() bool { return r.code == 0 }
 
-func (r lineResult) String() string {
-	if r.interrupted {
-		return fmt.Sprintf("a server: exit %d after Ctrl-C", r.code)
-	}
-	return fmt.Sprintf("exit %d", r.code)
-}
+func (r lineResult) String() string { return fmt.Sprintf("exit %d", r.code) }
 
 // lineTime is how long a line may run before it is taken for a server:
 // its --duration plus a margin, else a few seconds.
 func lineTime(script string) time.Duration {
-	d := 10 * time.Second
+	d := 6 * time.Second
 	if m := regexp.MustCompile(`--duration[ =](\S+)`).FindStringSubmatch(script); m != nil {
 		if v, err := time.ParseDuration(m[1]); err == nil {
 			d = v + 15*time.Second
@@ -325,17 +421,20 @@ func lineTime(script string) time.Duration {
 	return d
 }
 
-func (e *lineEnv) runLine(t *testing.T, script string) lineResult {
+// runLine runs script; a line still running at its deadline is a server:
+// it keeps running (its output still collected) until its block ends.
+func (e *lineEnv) runLine(t *testing.T, script string, b *blockRun, line string) lineResult {
 	t.Helper()
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = e.root
 	cmd.Env = append(os.Environ(), "HTTPIPC_SOCKET=")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C goes to the whole pipeline
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	b.outputs = append(b.outputs, out)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	res := lineResult{}
@@ -343,16 +442,8 @@ func (e *lineEnv) runLine(t *testing.T, script string) lineResult {
 	case err := <-done:
 		res.code = exitCode(err)
 	case <-time.After(lineTime(script)):
-		res.interrupted = true
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		select {
-		case err := <-done:
-			res.code = exitCode(err)
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			res.code = exitCode(<-done)
-			out.WriteString("\n(killed: did not stop 20 s after Ctrl-C)")
-		}
+		res.server = true
+		b.servers = append(b.servers, &serverLine{line: line, cmd: cmd, out: out, done: done})
 	}
 	res.output = out.String()
 	if len(res.output) > 6000 {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -74,7 +75,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) int {
 		var added []string
 		selected, added = withNeeds(all, only)
 		if len(added) > 0 {
-			fmt.Fprintf(c.stderr, "also starting %v, which %v need\n", added, []string(only))
+			fmt.Fprintf(c.stderr, "also starting %s, needed by %s\n", strings.Join(added, ", "), strings.Join(only, ", "))
 		}
 	}
 	if redisURL != "" {
