@@ -139,6 +139,12 @@ type Options struct {
 	MaxPushInFlight int
 	StoreTimeout    time.Duration
 
+	// HawkHost and HawkPort, when set, are the host and port Hawk MACs
+	// are checked against instead of the request's Host header: what
+	// clients address when a proxy in front rewrites Host or terminates
+	// TLS (upstream forces port 443 behind TLS).
+	HawkHost string
+	HawkPort int
 	// HawkSkew is the allowed clock skew (default 60 s). Nonces refuses
 	// replayed Hawk requests; nil means the Store when it implements
 	// hawk.NonceCache (redisstore does, so replays are refused across
@@ -273,7 +279,8 @@ func NewServer(opts Options) (*Server, error) {
 		conns:   map[*wsconn.Conn]struct{}{},
 		timers:  map[*time.Timer]struct{}{},
 	}
-	s.hawk = hawk.NewServer(s.lookupCredentials, hawk.Options{Skew: opts.HawkSkew, Nonces: opts.Nonces, Now: opts.Now})
+	s.hawk = hawk.NewServer(s.lookupCredentials, hawk.Options{Skew: opts.HawkSkew, Nonces: opts.Nonces, Now: opts.Now,
+		Host: opts.HawkHost, Port: opts.HawkPort})
 	return s, nil
 }
 

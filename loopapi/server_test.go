@@ -551,3 +551,26 @@ func TestSessionTTL(t *testing.T) {
 		t.Fatalf("an idle session outlived its TTL: %v", err)
 	}
 }
+
+// TestBehindProxy: with HawkHost/HawkPort the MAC is checked against the
+// public name the client signed for, whatever Host the proxy sends; a
+// client may also use the /v0 mount.
+func TestBehindProxy(t *testing.T) {
+	srv := loopapitest.Start(t, loopapi.Options{HawkHost: "loop.example", HawkPort: 443})
+	ctx := testserver.Ctx(t)
+	// The "proxy": plain HTTP to the server, signing for https://loop.example:443.
+	_, tok := session(t, srv.URL+"/v0", nil)
+	creds, _ := hawk.DeriveSessionCredentials(tok)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://loop.example/v0/call-url", nil)
+	if _, err := hawk.Sign(req, creds, hawk.RequestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a := do(t, srv.URL, raw{method: "GET", path: "/v0/call-url", header: map[string]string{"Authorization": req.Header.Get("Authorization")}})
+	if a.status != 200 {
+		t.Fatalf("signed for the public name: %d %s", a.status, a.body)
+	}
+	a = do(t, srv.URL, raw{method: "GET", path: "/v0/call-url", token: tok}) // signed for the local Host
+	if e := wantErr(t, a, 401, loopapi.ErrnoInvalidAuthToken, ""); e.AuthMessage() != "Bad mac" {
+		t.Fatalf("signed for the wrong host: %s", a.body)
+	}
+}

@@ -47,9 +47,10 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 		return nil, errors.New("loop needs the simplepush server (serve starts it first)")
 	}
 	base := "http://" + ln.Addr().String()
+	// progressURL and the Hawk host come from each request's Host header,
+	// so the server answers right whatever name a client uses for it.
 	opts := loopapi.Options{
 		Profile:        profile,
-		PublicURL:      base,
 		PushServerURIs: []string{push.url},
 		PushCheck: func(ctx context.Context, uri string) error {
 			c, err := wsconn.Dial(ctx, uri, wsconn.DialOptions{})
