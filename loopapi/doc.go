@@ -46,6 +46,9 @@
 //   - Hawk replays are refused: every (id, ts, nonce) is remembered for
 //     twice the skew (loop-server kept none). With redisstore the cache
 //     is shared, so a header replayed to another node fails too.
+//   - A session's TTL (30 days) is refreshed by an authenticated request
+//     only once it is a minute old (upstream refreshed on every request),
+//     which saves a store round trip on most requests.
 //   - Malformed JSON gets a JSON error body (400 errno 106) where
 //     upstream sent an HTML page; a body over Options.MaxBodySize (64 KiB)
 //     is 413 errno 113; a non-string push URL is 400, not a crash.
@@ -74,6 +77,10 @@
 //     from a Provider; FakeProvider (the default) is upstream's fakeTokBox.
 //
 // # Caveats
+//
+// Behind a proxy that rewrites Host or terminates TLS, set HawkHost and
+// HawkPort to the public name clients sign for, and PublicURL for the
+// progressURL they are given.
 //
 // Call timers run on the node that made the transition; if that node
 // dies, the call record's own TTL (Options.CallDuration, 60 s) ends the
