@@ -68,19 +68,77 @@ func putBuf(b *[]byte) {
 	}
 }
 
-// prefixReader yields pre, then r.
-type prefixReader struct {
-	pre []byte
-	r   io.Reader
+// connReader is what serveReadable reads: pre, then the socket. The
+// poller said data is there, so it first reads the descriptor without
+// waiting (a whole ack usually arrives in one segment) and sets no
+// deadline; only a read that would block sets the frame deadline and
+// waits in the runtime's poller. A deadline costs a runtime timer change
+// to set and another to clear, a tenth of the server's CPU per ack.
+type connReader struct {
+	c     *conn
+	pre   []byte
+	timed bool // a read deadline is set
 }
 
-func (p *prefixReader) Read(b []byte) (int, error) {
-	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
-		p.pre = p.pre[n:]
+func (r *connReader) Read(b []byte) (int, error) {
+	if len(r.pre) > 0 {
+		n := copy(b, r.pre)
+		r.pre = r.pre[n:]
 		return n, nil
 	}
-	return p.r.Read(b)
+	if !r.timed && r.c.rc != nil {
+		if n, err, again := r.c.readNow(b); !again {
+			return n, err
+		}
+	}
+	if !r.timed {
+		r.timed = true
+		_ = r.c.nc.SetReadDeadline(time.Now().Add(r.c.s.opts.FrameTimeout))
+	}
+	return r.c.nc.Read(b)
+}
+
+// newFrame restarts the frame timeout: the next read that would block
+// sets a fresh deadline.
+func (r *connReader) newFrame() { r.timed = false }
+
+// readNow reads what the socket has without waiting; again means
+// nothing was there.
+func (c *conn) readNow(b []byte) (n int, err error, again bool) {
+	var serr error
+	cerr := c.rc.Read(func(fd uintptr) bool {
+		n, serr = syscall.Read(int(fd), b)
+		return true
+	})
+	switch {
+	case cerr != nil:
+		return 0, cerr, false
+	case serr == syscall.EAGAIN || serr == syscall.EINTR:
+		return 0, nil, true
+	case serr != nil:
+		return 0, serr, false
+	case n == 0 && len(b) > 0:
+		return 0, io.EOF, false
+	}
+	return n, nil, false
+}
+
+// writeNow writes what the socket takes without waiting.
+func (c *conn) writeNow(b []byte) (n int, err error) {
+	var serr error
+	cerr := c.rc.Write(func(fd uintptr) bool {
+		n, serr = syscall.Write(int(fd), b)
+		return true
+	})
+	switch {
+	case cerr != nil:
+		return 0, cerr
+	case serr == syscall.EAGAIN || serr == syscall.EINTR:
+		return 0, nil
+	case serr != nil:
+		return 0, serr
+	}
+	return n, nil
 }
 
 // errClosing ends a read loop after the server decided to close.
@@ -97,7 +155,7 @@ func (c *conn) serveReadable(pre []byte) bool {
 	s.stats.reading.Add(1)
 	defer s.stats.reading.Add(-1)
 	br := readerPool.Get().(*bufio.Reader)
-	src := &prefixReader{pre: pre, r: c.nc}
+	src := &connReader{c: c, pre: pre}
 	br.Reset(src)
 	msg := getBuf()
 	defer func() {
@@ -112,7 +170,7 @@ func (c *conn) serveReadable(pre []byte) bool {
 	)
 	idle := func() bool { return !fragmented && br.Buffered() == 0 && len(src.pre) == 0 }
 	for {
-		_ = c.nc.SetReadDeadline(time.Now().Add(s.opts.FrameTimeout))
+		src.newFrame()
 		h, err := ws.ReadHeaderBuffer(br, hb[:])
 		if err != nil {
 			c.closeNow()
@@ -176,7 +234,9 @@ func (c *conn) serveReadable(pre []byte) bool {
 			}
 		}
 		if idle() {
-			_ = c.nc.SetReadDeadline(time.Time{})
+			if src.timed {
+				_ = c.nc.SetReadDeadline(time.Time{})
+			}
 			return true
 		}
 	}
@@ -215,13 +275,29 @@ func (c *conn) writeFrame(op ws.OpCode, p []byte) error {
 	b := getBuf()
 	*b = wsconn.AppendFrame((*b)[:0], op, p, false)
 	c.wmu.Lock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	_, err := c.nc.Write(*b)
+	err := c.write(*b)
 	c.wmu.Unlock()
 	putBuf(b)
 	if err != nil {
 		c.closeNow()
 	}
+	return err
+}
+
+// write writes p under wmu: first what the socket takes at once (no
+// deadline to set: usually all of it), then the rest with WriteTimeout.
+func (c *conn) write(p []byte) error {
+	if c.rc != nil {
+		n, err := c.writeNow(p)
+		if err != nil {
+			return err
+		}
+		if p = p[n:]; len(p) == 0 {
+			return nil
+		}
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	_, err := c.nc.Write(p)
 	return err
 }
 

@@ -49,7 +49,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !n.HasVersion {
 		n.Version = uint64(s.opts.Clock.Now().UTC().Unix())
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StoreTimeout)
+	ctx, cancel := s.boundCtx(r.Context())
 	defer cancel()
 	if s.opts.BusyWhileInFlight && s.local(uaid) != nil {
 		if p, err := s.opts.Store.Pending(ctx, uaid, nil); err == nil && len(p) > 0 {
@@ -95,6 +95,9 @@ func (s *Server) dispatch(ctx context.Context, uaid string, u Update, newer bool
 	if newer && s.deliverLocal(uaid, u) {
 		return true
 	}
+	// Routing and waking wait on the network even with a memory store.
+	ctx, cancel := context.WithTimeout(ctx, s.opts.StoreTimeout)
+	defer cancel()
 	route, err := s.opts.Store.Route(ctx, uaid)
 	if err != nil {
 		s.logf("simplepush: route %s: %v", uaid, err)

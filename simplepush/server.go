@@ -160,6 +160,9 @@ type Server struct {
 
 	discs disconnects
 	stats counters
+	// memStore: Options.Store is a *MemoryStore, whose calls never wait,
+	// and the Bus, if any, a MemoryBus.
+	memStore bool
 }
 
 type counters struct {
@@ -197,9 +200,13 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	_, mem := opts.Store.(*MemoryStore)
+	if _, membus := opts.Bus.(*MemoryBus); opts.Bus != nil && !membus {
+		mem = false // hello publishes evictions on the bus with the store's context
+	}
 	s := &Server{
 		opts: opts, tokens: tokens, ctx: ctx, cancel: cancel,
-		conns: map[*conn]struct{}{}, byUAID: map[string]*conn{},
+		conns: map[*conn]struct{}{}, byUAID: map[string]*conn{}, memStore: mem,
 	}
 	s.poll, err = newPoller(s.readable)
 	if err != nil {
@@ -295,9 +302,19 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// storeCtx bounds one Store call.
+// storeCtx bounds one Store call. The in-memory store never waits, so
+// it gets the server's context as it is: a deadline context costs a
+// runtime timer and three allocations on every ack.
 func (s *Server) storeCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.ctx, s.opts.StoreTimeout)
+	return s.boundCtx(s.ctx)
+}
+
+// boundCtx is parent with StoreTimeout, unless the store is in memory.
+func (s *Server) boundCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	if s.memStore {
+		return parent, func() {}
+	}
+	return context.WithTimeout(parent, s.opts.StoreTimeout)
 }
 
 // nextConnectedAt returns a hello time unique within this server.
