@@ -419,3 +419,34 @@ func (c *Client) LeaveRoom(ctx context.Context, token string) error {
 	_, err := c.call(ctx, "POST", "/rooms/"+url.PathEscape(token), RoomAction{Action: ActionLeave}, nil, roomIdentity, token)
 	return err
 }
+
+// RoomDeletion is one room's answer in DeleteRooms: {"code":200}, or the
+// error that room got.
+type RoomDeletion struct {
+	Code  int    `json:"code"`
+	Errno Errno  `json:"errno,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// DeleteRooms is PATCH /rooms {"deleteRoomTokens": tokens}: each room's
+// own answer, by token.
+func (c *Client) DeleteRooms(ctx context.Context, tokens []string) (map[string]RoomDeletion, error) {
+	var out struct {
+		Responses map[string]RoomDeletion `json:"responses"`
+	}
+	_, err := c.call(ctx, "PATCH", "/rooms", map[string][]string{"deleteRoomTokens": tokens}, &out, needHawk, "")
+	return out.Responses, err
+}
+
+// RoomStatus is POST /rooms/{token} {"action":"status"} with the client's
+// media state, which the server only logs.
+func (c *Client) RoomStatus(ctx context.Context, token string) error {
+	_, err := c.call(ctx, "POST", "/rooms/"+url.PathEscape(token), RoomAction{Action: ActionStatus}, nil, roomIdentity, token)
+	return err
+}
+
+// LBHeartbeat is GET /__lbheartbeat__ (an answer means the process is up).
+func (c *Client) LBHeartbeat(ctx context.Context) error {
+	_, err := c.call(ctx, "GET", "/__lbheartbeat__", nil, nil, noAuth, "")
+	return err
+}

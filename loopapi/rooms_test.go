@@ -123,3 +123,40 @@ func TestRoomParticipantExpiry(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestDeleteRooms(t *testing.T) {
+	srv := loopapitest.Start(t, loopapi.Options{})
+	ctx := testserver.Ctx(t)
+	owner, _ := session(t, srv.URL, nil)
+	other, _ := session(t, srv.URL, nil)
+	mine, err := owner.CreateRoom(ctx, loopapi.RoomRequest{RoomName: "a", RoomOwner: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := other.CreateRoom(ctx, loopapi.RoomRequest{RoomName: "b", RoomOwner: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.JoinRoom(ctx, mine.RoomToken, "o", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.RoomStatus(ctx, mine.RoomToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.RoomStatus(ctx, mine.RoomToken); !errors.Is(err, loopapi.ErrnoNotRoomParticipant) {
+		t.Fatalf("status from a non-participant: %v", err)
+	}
+	res, err := owner.DeleteRooms(ctx, []string{mine.RoomToken, theirs.RoomToken, "AAAAAAAAAAA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[mine.RoomToken].Code != 200 || res[theirs.RoomToken].Code != 403 || res["AAAAAAAAAAA"].Errno != loopapi.ErrnoInvalidToken {
+		t.Fatalf("PATCH /rooms: %+v", res)
+	}
+	if _, err := other.Room(ctx, theirs.RoomToken); err != nil {
+		t.Fatalf("a room of someone else was deleted: %v", err)
+	}
+	if err := owner.LBHeartbeat(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
