@@ -136,7 +136,7 @@ func hawkCases() []conformance.Case {
 		Requirement: "A server should refuse a nonce already used with the same id and timestamp (upstream loop-server did not check nonces).",
 		Run: func(ctx context.Context, t *conformance.T) {
 			if v, ok := t.ParamBool(ParamReplayCheck); !ok || !v {
-				t.Skipf("set %s=true when the target refuses replayed nonces (upstream loop-server accepts them)", ParamReplayCheck)
+				t.Skipf("set the %s parameter to true when the target refuses replayed nonces (upstream loop-server accepts them)", ParamReplayCheck)
 			}
 			s := newSession(ctx, t, nil)
 			u := base(t) + hawkRoute
