@@ -30,7 +30,9 @@ type RequestOptions struct {
 	App, Dlg    string
 }
 
-var errClientInput = errors.New("hawk: request cannot be signed")
+// ErrUnsignable: NewRequestHeader or Sign got a request it cannot sign (no
+// host, no method, an id or ext with characters a header cannot carry).
+var ErrUnsignable = errors.New("hawk: request cannot be signed")
 
 // NewRequestHeader returns the Authorization value for a request of method
 // to u, and the artifacts to check the response with (VerifyResponse).
@@ -41,7 +43,7 @@ func NewRequestHeader(creds Credentials, method string, u *url.URL, o RequestOpt
 		return "", Artifacts{}, err
 	}
 	if u == nil || u.Host == "" || creds.ID == "" || !validValue(creds.ID) || method == "" {
-		return "", Artifacts{}, errClientInput
+		return "", Artifacts{}, ErrUnsignable
 	}
 	port := 80
 	if u.Scheme == "https" || u.Scheme == "wss" {
@@ -50,7 +52,7 @@ func NewRequestHeader(creds Credentials, method string, u *url.URL, o RequestOpt
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
-			return "", Artifacts{}, errClientInput
+			return "", Artifacts{}, ErrUnsignable
 		}
 		port = n
 	}
@@ -77,7 +79,7 @@ func NewRequestHeader(creds Credentials, method string, u *url.URL, o RequestOpt
 	h := Header{ID: creds.ID, TS: a.TS, Nonce: a.Nonce, Hash: a.Hash, Ext: a.Ext, App: a.App, Dlg: a.Dlg,
 		MAC: string(macOf(nil, &creds, kindHeader, &a))}
 	if !h.Valid() {
-		return "", Artifacts{}, errClientInput
+		return "", Artifacts{}, ErrUnsignable
 	}
 	return h.String(), a, nil
 }

@@ -326,7 +326,7 @@ func TestRequestHeaderURL(t *testing.T) {
 	if err != nil || p.ID != testCreds.ID || p.TS != "5" || p.Nonce != "n1" || p.Ext != "x" {
 		t.Fatalf("%q -> %+v %v", h, p, err)
 	}
-	if _, _, err := NewRequestHeader(testCreds, "GET", u, RequestOptions{Ext: `say "hi"`}); err == nil {
+	if _, _, err := NewRequestHeader(testCreds, "GET", u, RequestOptions{Ext: `say "hi"`}); !errors.Is(err, ErrUnsignable) {
 		t.Fatal("ext with a quote signed")
 	}
 	if _, _, err := NewRequestHeader(Credentials{ID: "a"}, "GET", u, RequestOptions{}); !errors.Is(err, ErrInvalidCredentials) {
