@@ -358,6 +358,12 @@ func conformSelf(ctx context.Context, c *cli, f *conformFlags) int {
 			continue
 		}
 		selected += len(r.Selected(suite))
+		if r.Profile != "" && p.serveProfile != nil {
+			if err := p.serveProfile(r.Profile); err != nil {
+				c.errorf("%s: the reference server has no profile %q: %v", p.name, r.Profile, err)
+				return exitProblem
+			}
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			c.errorf("%s: %v", p.name, err)
@@ -374,6 +380,10 @@ func conformSelf(ctx context.Context, c *cli, f *conformFlags) int {
 		if len(r.Selected(suite)) > 0 {
 			runs = append(runs, runOne{proto: p, suite: suite, target: conformance.Target{URL: inst.url, Params: inst.params}})
 		}
+	}
+	if f.profile != "" && len(env.started) == 0 {
+		c.errorf("conform self: --profile %s is no profile of any suite (see 'appwire conform PROTOCOL --list')", f.profile)
+		return exitUsage
 	}
 	if len(f.only) > 0 && selected == 0 {
 		c.errorf("conform self: --run %s matches no case of any suite", f.only.String())

@@ -147,6 +147,7 @@ func TestConformUsageExit2(t *testing.T) {
 		{[]string{"conform", "nope", "http://x"}, `unknown protocol "nope"`},
 		{[]string{"conform", "afb", "http://127.0.0.1:1/api", "--run", "afb/99"}, "matches no case"},
 		{[]string{"conform", "self", "--run", "nothing/1"}, "matches no case"},
+		{[]string{"conform", "self", "--profile", "nope"}, "no profile of any suite"},
 		{[]string{"conform", "afb", "http://127.0.0.1:1/api", "--profile", "nope"}, `unknown --profile "nope"`},
 		{[]string{"conform", "afb", "http://127.0.0.1:1/api", "--max-channels", "3"}, "not defined"},
 		{[]string{"fuzz"}, "missing PROTOCOL"},
@@ -355,5 +356,16 @@ func TestServeSIGTERM(t *testing.T) {
 	out.Write(rest)
 	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "shutting down") {
 		t.Errorf("serve after SIGTERM: %v\nstdout %s\nstderr %s", err, out.String(), stderr.String())
+	}
+}
+
+// conform self --profile P runs the reference servers in that upstream
+// dialect, so they pass the profile's cases.
+func TestConformSelfProfiles(t *testing.T) {
+	for _, profile := range []string{"autopush", "final"} {
+		code, out, stderr := runCLI(t, "", "conform", "self", "--profile", profile)
+		if code != exitOK || !strings.Contains(out, "0 failed, 0 info, 0 errors") || !strings.Contains(out, `(profile "`+profile+`")`) {
+			t.Errorf("conform self --profile %s: exit %d\n%s%s", profile, code, out, stderr)
+		}
 	}
 }

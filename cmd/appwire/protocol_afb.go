@@ -23,6 +23,7 @@ const serveToken = "HELLO"
 
 // afbServeConfig is what the "serve" flags set for the binder.
 type afbServeConfig struct {
+	dialect        afbproto.Dialect
 	token          string
 	sessionTimeout time.Duration
 	sessionMax     int
@@ -36,7 +37,21 @@ func afbProtocol() protocol {
 		suite: afbsuite.Suite,
 		probe: probeAFB,
 		hint:  afbHint,
+		serveProfile: func(profile string) error {
+			d, err := afbproto.ParseDialect(profile)
+			cfg.dialect = d
+			return err
+		},
 		serveFlags: func(fs *flag.FlagSet) {
+			fs.Func("afb-dialect", "upstream `dialect` on the wire: v6 (afb-daemon 2019), v1 (2016), final (AGL-final), libafb (default v6)",
+				func(v string) error {
+					d, err := afbproto.ParseDialect(v)
+					if err != nil {
+						return errors.New("want v6, v1, final or libafb")
+					}
+					cfg.dialect = d
+					return nil
+				})
 			fs.StringVar(&cfg.token, "afb-token", cfg.token,
 				"initial token of new sessions (afb-daemon --token; upstream default: a random token)")
 			fs.DurationVar(&cfg.sessionTimeout, "afb-session-timeout", cfg.sessionTimeout,
@@ -61,6 +76,7 @@ func serveAFB(ctx context.Context, ln net.Listener, cfg *afbServeConfig) (*insta
 		return nil, errors.New("--afb-session-timeout and --afb-session-max must be positive")
 	}
 	b, err := afbproto.NewBinder(afbproto.Options{
+		Dialect:        cfg.dialect,
 		Token:          afbproto.FixedToken(cfg.token),
 		SessionMax:     cfg.sessionMax,
 		SessionTimeout: cfg.sessionTimeout,
@@ -79,6 +95,13 @@ func serveAFB(ctx context.Context, ln net.Listener, cfg *afbServeConfig) (*insta
 	done := make(chan error, 1)
 	go func() { done <- b.Serve(sctx, ln) }()
 	base := "http://" + ln.Addr().String() + afbproto.DefaultRootAPI
+	conform := fmt.Sprintf("go run ./cmd/appwire conform afb %s --token %s", base, cfg.token)
+	switch cfg.dialect {
+	case afbproto.DialectAGLFinal:
+		conform += " --profile " + afbsuite.ProfileFinal
+	case afbproto.DialectLibafb:
+		conform += " --profile " + afbsuite.ProfileLibafb
+	}
 	return &instance{
 		url:    base,
 		params: map[string]string{"token": cfg.token},
@@ -87,7 +110,7 @@ func serveAFB(ctx context.Context, ln net.Listener, cfg *afbServeConfig) (*insta
 			fmt.Sprintf("curl '%s/hello/ping?x=1'", base),
 			fmt.Sprintf("curl -i '%s/auth/connect?token=%s'", base, cfg.token),
 			fmt.Sprintf("go run ./cmd/appwire afb call --ws --token %s %s hello/ping '{\"x\":1}'", cfg.token, base),
-			fmt.Sprintf("go run ./cmd/appwire conform afb %s --token %s", base, cfg.token),
+			conform,
 			fmt.Sprintf("go run ./cmd/appwire fuzz afb %s --duration 10s --token %s", base, cfg.token),
 		},
 		shutdown: func(ctx context.Context) error {

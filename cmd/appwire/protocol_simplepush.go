@@ -20,6 +20,7 @@ import (
 // simplepushServeConfig is what the "serve" flags set for the push server.
 type simplepushServeConfig struct {
 	dialect                                       string
+	resendOnAck                                   bool
 	helloTimeout, minPingInterval, retransmitTime time.Duration
 }
 
@@ -30,6 +31,20 @@ func simplepushProtocol() protocol {
 		about: "Mozilla SimplePush (WebSocket user agents, PUT endpoint)",
 		suite: spsuite.Suite,
 		probe: probeWebSocket,
+		serveProfile: func(profile string) error {
+			switch profile {
+			case spsuite.ProfileAppwire:
+				cfg.dialect = "pushgo"
+			case spsuite.ProfilePushgo:
+				// pushgo re-flushes every pending update after each ack.
+				cfg.dialect, cfg.resendOnAck = "pushgo", true
+			case spsuite.ProfileAutopush:
+				cfg.dialect = "autopush"
+			default:
+				return fmt.Errorf("no dialect for profile %q", profile)
+			}
+			return nil
+		},
 		serveFlags: func(fs *flag.FlagSet) {
 			fs.Func("simplepush-dialect",
 				"wire `dialect` where upstreams disagree: pushgo or autopush (see go doc ./simplepush Dialect) (default pushgo)",
@@ -75,6 +90,7 @@ func serveSimplePush(ctx context.Context, ln net.Listener, env *serveEnv, cfg *s
 		return nil, err
 	}
 	opts.Dialect = dialect
+	opts.ResendPendingOnAck = cfg.resendOnAck
 	opts.HelloTimeout = cfg.helloTimeout
 	opts.MinPingInterval = cfg.minPingInterval
 	opts.RetransmitInterval = cfg.retransmitTime

@@ -25,6 +25,9 @@ package main
 //	              NAME-FLAG (--afb-token, --simplepush-dialect); a test checks
 //	              the prefix. The closures of one protocol value share their
 //	              configuration, so serveFlags fills what serve reads.
+//	serveProfile  optional: makes the reference server behave as the named
+//	              suite profile (an upstream dialect), so that
+//	              "conform self --profile P" tests the server in that dialect
 //	serve         starts the reference server on ln and returns the running
 //	              instance: the conform TARGET, the suite parameters that fit
 //	              it, ready-to-paste examples, the server value for later
@@ -61,8 +64,9 @@ type protocol struct {
 	hint  func(rep *conformance.Report, target conformance.Target) string
 	needs []string
 
-	serveFlags func(fs *flag.FlagSet)
-	serve      func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error)
+	serveFlags   func(fs *flag.FlagSet)
+	serveProfile func(profile string) error
+	serve        func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error)
 
 	fuzz *fuzzer
 	tool *command
