@@ -2,6 +2,7 @@ package loopapi
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sort"
@@ -22,6 +23,9 @@ type MemoryStore struct {
 	ttl   map[string]time.Time           // expiry of sets and hashes
 	subs  map[string]map[*memSub]struct{}
 	close bool
+
+	maxKeys int
+	writes  int // writes since the last sweep
 }
 
 type memEntry struct {
@@ -35,21 +39,77 @@ type memSub struct{ fn func(string) }
 type MemoryStoreOptions struct {
 	// Now is the clock of expiries; nil means time.Now.
 	Now func() time.Time
+	// MaxKeys bounds the records held (sessions, call URLs, calls, set
+	// and hash keys...); a write that would go beyond fails with
+	// ErrStoreFull (the server answers 503). Default 1,000,000.
+	MaxKeys int
 }
+
+// DefaultMemoryMaxKeys is MemoryStoreOptions.MaxKeys when zero.
+const DefaultMemoryMaxKeys = 1_000_000
+
+// ErrStoreFull: the memory store holds MaxKeys records.
+var ErrStoreFull = errors.New("loopapi: memory store full")
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore(opts MemoryStoreOptions) *MemoryStore {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = DefaultMemoryMaxKeys
+	}
 	return &MemoryStore{
-		now: opts.Now, kv: map[string]memEntry{}, sets: map[string]map[string]struct{}{},
+		maxKeys: opts.MaxKeys,
+		now:     opts.Now, kv: map[string]memEntry{}, sets: map[string]map[string]struct{}{},
 		hash: map[string]map[string]string{}, ttl: map[string]time.Time{},
 		subs: map[string]map[*memSub]struct{}{},
 	}
 }
 
 // The helpers below run with mu held.
+
+// room makes way for a write: every 64 writes it drops up to 256 expired
+// records (expiry is otherwise lazy, on access), and it refuses the write
+// when the store is full even after a full sweep.
+func (m *MemoryStore) room() error {
+	m.writes++
+	if m.writes >= 64 {
+		m.writes = 0
+		m.sweep(256)
+	}
+	if len(m.kv)+len(m.sets)+len(m.hash) < m.maxKeys {
+		return nil
+	}
+	m.sweep(-1)
+	if len(m.kv)+len(m.sets)+len(m.hash) < m.maxKeys {
+		return nil
+	}
+	return ErrStoreFull
+}
+
+// sweep drops expired records, at most n (n < 0: all).
+func (m *MemoryStore) sweep(n int) {
+	now := m.now()
+	for k, e := range m.kv {
+		if n == 0 {
+			return
+		}
+		if !e.exp.IsZero() && !now.Before(e.exp) {
+			delete(m.kv, k)
+			n--
+		}
+	}
+	for k, exp := range m.ttl {
+		if n == 0 {
+			return
+		}
+		if !now.Before(exp) {
+			m.del(k)
+			n--
+		}
+	}
+}
 
 func (m *MemoryStore) expired(exp time.Time) bool { return !exp.IsZero() && !m.now().Before(exp) }
 
@@ -132,6 +192,9 @@ func (m *MemoryStore) Ping(context.Context) error { return nil }
 func (m *MemoryStore) CreateSession(_ context.Context, id, key string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	m.set("hawk."+id, key, ttl)
 	return nil
 }
@@ -167,6 +230,9 @@ func (m *MemoryStore) SessionKey(ctx context.Context, id string) (string, error)
 func (m *MemoryStore) SetSessionUser(_ context.Context, id, user, identity string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	m.set("hawkuser."+id, user, ttl)
 	m.set("userid."+id, identity, ttl)
 	return nil
@@ -232,6 +298,9 @@ func (m *MemoryStore) DeleteAccount(_ context.Context, user, id string) error {
 func (m *MemoryStore) SetPushURLs(_ context.Context, user, id string, urls map[string]string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	k := "spurls." + user + "." + id
 	if !m.alive(k) || m.hash[k] == nil {
 		m.hash[k] = map[string]string{}
@@ -272,6 +341,9 @@ func (m *MemoryStore) PushURLs(_ context.Context, user, topic string) ([]string,
 func (m *MemoryStore) SetCallURL(_ context.Context, u CallURL, userTTL time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	ttl := time.Unix(u.Expires, 0).Sub(m.now())
 	if ttl <= 0 {
 		m.del("callurl." + u.Token)
@@ -332,6 +404,9 @@ func (m *MemoryStore) DeleteCallURL(_ context.Context, user, token string) error
 func (m *MemoryStore) AddCall(_ context.Context, callee string, c Call, ttl, userTTL time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	m.set("call."+c.CallID, c, ttl)
 	m.del("callstate." + c.CallID)
 	m.sadd("callstate."+c.CallID, MarkInit, ttl)
@@ -421,6 +496,9 @@ func (m *MemoryStore) TerminateCall(_ context.Context, callID, reason string) er
 func (m *MemoryStore) ConnectDevice(_ context.Context, callID, role string, delta int64) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return 0, err
+	}
 	k := "call.devices." + callID + "." + role
 	v, _ := m.get(k)
 	n, _ := v.(int64)
@@ -466,6 +544,9 @@ func (m *MemoryStore) Subscribe(_ context.Context, channel string, fn func(strin
 func (m *MemoryStore) SetRoom(_ context.Context, r Room, userTTL time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	ttl := time.Unix(r.ExpiresAt, 0).Sub(m.now())
 	if ttl <= 0 {
 		m.del("room." + r.Token)
@@ -554,6 +635,9 @@ func (m *MemoryStore) liveParticipants(token string) map[string]string {
 func (m *MemoryStore) JoinRoom(_ context.Context, token string, p Participant, maxSize int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	k := "roomparticipants." + token
 	parts := decodeParticipants(m.liveParticipants(token), m.now().UnixMilli())
 	others := 0
@@ -595,6 +679,9 @@ func (m *MemoryStore) LeaveRoom(_ context.Context, token, id string) error {
 func (m *MemoryStore) SetParticipantToken(_ context.Context, token, tokenHmac, id string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.room(); err != nil {
+		return err
+	}
 	m.set("roomparticipant_access_token."+token+"."+tokenHmac, id, ttl)
 	return nil
 }
