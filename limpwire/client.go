@@ -45,6 +45,13 @@ type ClientOptions struct {
 	Reconnect      bool
 	ReconnectDelay time.Duration
 
+	// Session, when set (ID and Token of a session cached from an
+	// earlier connection, as the Angular SDK keeps them in cookies), is
+	// restored by Dial with session/reauth. A session the server refuses
+	// leaves the client anonymous (Session returns nil); Dial fails only
+	// when the reauth gets no answer.
+	Session *Session
+
 	// ReadLimit bounds one server message; zero means 16 MiB.
 	ReadLimit int64
 
@@ -181,6 +188,14 @@ func Dial(ctx context.Context, url string, opts ClientOptions) (*Client, error) 
 		return nil, err
 	}
 	go c.loop(ws)
+	if s := opts.Session; s != nil && s.ID != "" && s.Token != "" {
+		_, err := c.Reauth(ctx, s.ID, s.Token)
+		var le *Error
+		if err != nil && !errors.As(err, &le) {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -493,3 +493,24 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		t.Fatal("Close waits for the redial")
 	}
 }
+
+func TestDialRestoresCachedSession(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	ctx := testserver.Ctx(t)
+	s := adminClient(t, srv.URL).Session()
+	c := dial(t, srv.URL, limpwire.ClientOptions{Session: &limpwire.Session{ID: s.ID, Token: s.Token}})
+	if got := c.Session(); got == nil || got.ID != s.ID {
+		t.Fatalf("session %+v", got)
+	}
+	if _, err := c.Call(ctx, "user/read", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A refused session: Dial succeeds, anonymous.
+	c2 := dial(t, srv.URL, limpwire.ClientOptions{Session: &limpwire.Session{ID: s.ID, Token: "stale"}})
+	if c2.Session() != nil {
+		t.Fatal("a refused session was kept")
+	}
+	if _, err := c2.Call(ctx, "user/read", nil, nil); !errors.Is(err, limpwire.ErrForbidden) {
+		t.Fatal(err)
+	}
+}
