@@ -69,9 +69,9 @@ func NewMemoryStore(opts MemoryStoreOptions) *MemoryStore {
 
 // The helpers below run with mu held.
 
-// room makes way for a write: every 64 writes it drops up to 256 expired
-// records (expiry is otherwise lazy, on access), and it refuses the write
-// when the store is full even after a full sweep.
+// room makes way for a write: every 64 writes it looks at 256 records
+// and drops the expired ones (expiry is otherwise lazy, on access), and it
+// refuses the write when the store is full even after a full sweep.
 func (m *MemoryStore) room() error {
 	m.writes++
 	if m.writes >= 64 {
@@ -88,25 +88,26 @@ func (m *MemoryStore) room() error {
 	return ErrStoreFull
 }
 
-// sweep drops expired records, at most n (n < 0: all).
+// sweep looks at up to n records (n < 0: all), from wherever map
+// iteration starts, and drops the expired ones.
 func (m *MemoryStore) sweep(n int) {
 	now := m.now()
 	for k, e := range m.kv {
 		if n == 0 {
 			return
 		}
+		n--
 		if !e.exp.IsZero() && !now.Before(e.exp) {
 			delete(m.kv, k)
-			n--
 		}
 	}
 	for k, exp := range m.ttl {
 		if n == 0 {
 			return
 		}
+		n--
 		if !now.Before(exp) {
 			m.del(k)
-			n--
 		}
 	}
 }
