@@ -37,7 +37,7 @@ type conn struct {
 	quota       quota
 	files       map[string]map[string]*upload // attr -> index -> file
 	uploadBytes int64
-	watches     map[string]context.CancelFunc
+	watches     map[string]*watchTask
 }
 
 func newConn(s *Server, ws *wsconn.Conn, ip, origin, ua string) *conn {
@@ -48,7 +48,7 @@ func newConn(s *Server, ws *wsconn.Conn, ip, origin, ua string) *conn {
 	c.anonKey = NewKey(s.opts.AnonToken)
 	c.key = c.anonKey
 	c.files = map[string]map[string]*upload{}
-	c.watches = map[string]context.CancelFunc{}
+	c.watches = map[string]*watchTask{}
 	c.last.Store(s.now().UnixNano())
 	return c
 }

@@ -21,6 +21,9 @@ type Change struct {
 // missing changes.
 const watchBuffer = 256
 
+// watchTask is one running watch of a connection.
+type watchTask struct{ cancel context.CancelFunc }
+
 type watcher struct {
 	ch       chan Change
 	overflow chan struct{}
@@ -81,8 +84,8 @@ func (s *Server) Watch(ctx context.Context, coll string) (<-chan Change, <-chan 
 // connection ends or watch/delete names it.
 func (c *conn) watch(r *Request, meth *Method, id string) {
 	c.mu.Lock()
-	if old := c.watches[id]; old != nil {
-		old()
+	if old := c.watches[id]; old != nil { // a call_id used again
+		old.cancel()
 		delete(c.watches, id)
 	}
 	if len(c.watches) >= c.s.opts.MaxTasks {
@@ -93,7 +96,8 @@ func (c *conn) watch(r *Request, meth *Method, id string) {
 		return
 	}
 	ctx, cancel := context.WithCancel(c.watchCtx)
-	c.watches[id] = cancel
+	task := &watchTask{cancel: cancel}
+	c.watches[id] = task
 	c.mu.Unlock()
 	c.watchers.Add(1)
 	go func() {
@@ -101,7 +105,9 @@ func (c *conn) watch(r *Request, meth *Method, id string) {
 		defer func() {
 			cancel()
 			c.mu.Lock()
-			delete(c.watches, id)
+			if c.watches[id] == task {
+				delete(c.watches, id)
+			}
 			c.mu.Unlock()
 		}()
 		var once sync.Once
@@ -142,15 +148,15 @@ func (c *conn) deleteWatch(call *Call) {
 	w, _ := v.(string)
 	c.mu.Lock()
 	var ids []any
-	switch cancel := c.watches[w]; {
+	switch task := c.watches[w]; {
 	case w == "__all":
-		for k, cancel := range c.watches {
-			cancel()
+		for k, task := range c.watches {
+			task.cancel()
 			delete(c.watches, k)
 			ids = append(ids, k)
 		}
-	case cancel != nil:
-		cancel()
+	case task != nil:
+		task.cancel()
 		delete(c.watches, w)
 		ids = append(ids, w)
 	}
