@@ -24,8 +24,9 @@ type MemoryStore struct {
 	subs  map[string]map[*memSub]struct{}
 	close bool
 
-	maxKeys int
-	writes  int // writes since the last sweep
+	maxKeys   int
+	writes    int       // writes since the last sweep
+	fullSweep time.Time // when the store, full, was last swept whole
 }
 
 type memEntry struct {
@@ -81,9 +82,12 @@ func (m *MemoryStore) room() error {
 	if len(m.kv)+len(m.sets)+len(m.hash) < m.maxKeys {
 		return nil
 	}
-	m.sweep(-1)
-	if len(m.kv)+len(m.sets)+len(m.hash) < m.maxKeys {
-		return nil
+	if now := m.now(); now.Sub(m.fullSweep) >= time.Second { // at most once a second
+		m.fullSweep = now
+		m.sweep(-1)
+		if len(m.kv)+len(m.sets)+len(m.hash) < m.maxKeys {
+			return nil
+		}
 	}
 	return ErrStoreFull
 }
