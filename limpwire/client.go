@@ -369,11 +369,15 @@ func (c *Client) read(ws *wsconn.Conn) {
 		case <-ctx.Done():
 		}
 	}()
+	var buf []byte
 	for {
-		op, b, err := ws.ReadMessage(ctx, nil)
+		op, b, err := ws.ReadMessage(ctx, buf[:0])
 		if err != nil {
 			ws.CloseNow()
 			return
+		}
+		if cap(b) <= 64<<10 {
+			buf = b // ParseReply copies what it keeps
 		}
 		if op != wsconn.Text {
 			continue
