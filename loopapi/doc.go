@@ -78,6 +78,10 @@
 //
 // # Caveats
 //
+// MemoryStore holds at most MemoryStoreOptions.MaxKeys records (a
+// million by default; writes beyond answer 503) and loses everything on
+// restart: use redisstore for anything real.
+//
 // Behind a proxy that rewrites Host or terminates TLS, set HawkHost and
 // HawkPort to the public name clients sign for, and PublicURL for the
 // progressURL they are given.
