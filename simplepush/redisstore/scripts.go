@@ -98,7 +98,7 @@ const (
 
 // redisScripts is built once per store; a Script is immutable.
 type redisScripts struct {
-	connect, disconnect, setWakeup, register, unregister, update, ack *redis.Script
+	connect, disconnect, setWakeup, register, unregister, update, ack, ackPending *redis.Script
 }
 
 func newRedisScripts() redisScripts {
@@ -204,6 +204,33 @@ if user() then
   end
 end
 return 1
+`),
+		// ARGV[7], ARGV[8], ... pairs of chid and version, acked as by
+		// ack; then returns the pending updates, chid and version
+		// alternating (HGETALL order). One command per ack message,
+		// where a pipeline of the ack scripts, HMGET and HGETALL costs
+		// Redis and the client 2+N commands.
+		ackPending: newRedisScript(`
+if not user() then
+  return {}
+end
+for i = 7, #ARGV, 2 do
+  local c = get(ARGV[i])
+  if c and c.s == 'l' and not vless(ARGV[i + 1], c.v) and c.a ~= c.v then
+    c.a = c.v
+    put(ARGV[i], c)
+  end
+end
+local out = {}
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  local c = parse(all[i + 1])
+  if c and not dead(c.e) and c.s == 'l' and vless(c.a, c.v) then
+    out[#out + 1] = all[i]
+    out[#out + 1] = c.v
+  end
+end
+return out
 `),
 	}
 }

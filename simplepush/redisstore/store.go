@@ -260,41 +260,29 @@ func (s *Store) pendingOf(user []any, chans map[string]string, dst []simplepush.
 	return dst
 }
 
-// AckPending implements simplepush.AckPender: the ack scripts and the
-// pending read go to Redis as one pipeline, one round trip where Ack and
-// Pending take 1+N. After a Redis restart has dropped the cached scripts
-// (NOSCRIPT), it falls back to Ack and Pending, which load them again.
+// AckPending implements simplepush.AckPender: one script records the
+// acks and returns what is still pending, one command and one round trip
+// where Ack and Pending take 1+N. (Script.Run loads the script again
+// after a Redis restart dropped it.)
 func (s *Store) AckPending(ctx context.Context, uaid string, acks []simplepush.Update, dst []simplepush.Update) ([]simplepush.Update, error) {
-	k := s.keys(uaid)
-	cmds := make([]*redis.Cmd, 0, len(acks))
-	var u *redis.SliceCmd
-	var ch *redis.MapStringStringCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, a := range acks {
-			cmds = append(cmds, s.scripts.ack.EvalSha(ctx, p, k, s.args(a.ChannelID, version20(a.Version))...))
-		}
-		u = p.HMGet(ctx, k[0], "node", "exp")
-		ch = p.HGetAll(ctx, k[1])
-		return nil
-	})
-	for _, c := range cmds {
-		if e := c.Err(); e != nil && redis.HasErrorPrefix(e, "NOSCRIPT") {
-			return s.ackThenPending(ctx, uaid, acks, dst)
-		}
+	extra := make([]any, 0, 2*len(acks))
+	for _, a := range acks {
+		extra = append(extra, a.ChannelID, version20(a.Version))
 	}
+	res, err := s.scripts.ackPending.Run(ctx, s.rdb, s.keys(uaid), s.args(extra...)...).StringSlice()
 	if err != nil {
 		return dst, fmt.Errorf("simplepush: redis: ack pending: %w", err)
 	}
-	return s.pendingOf(u.Val(), ch.Val(), dst), nil
-}
-
-func (s *Store) ackThenPending(ctx context.Context, uaid string, acks []simplepush.Update, dst []simplepush.Update) ([]simplepush.Update, error) {
-	for _, a := range acks {
-		if err := s.Ack(ctx, uaid, a.ChannelID, a.Version); err != nil {
-			return dst, err
+	start := len(dst)
+	for i := 0; i+1 < len(res); i += 2 {
+		v, err := strconv.ParseUint(res[i+1], 10, 64)
+		if err != nil {
+			return dst[:start], fmt.Errorf("simplepush: redis: ack pending: version %q: %w", res[i+1], err)
 		}
+		dst = append(dst, simplepush.Update{ChannelID: res[i], Version: v})
 	}
-	return s.Pending(ctx, uaid, dst)
+	slices.SortFunc(dst[start:], func(a, b simplepush.Update) int { return strings.Compare(a.ChannelID, b.ChannelID) })
+	return dst, nil
 }
 
 var _ simplepush.AckPender = (*Store)(nil)
