@@ -3,8 +3,10 @@
 package simplepush
 
 import (
+	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,9 +15,18 @@ import (
 // event hands the connection to a fresh goroutine, which reads every
 // buffered message and re-arms. The Go runtime's own netpoller still
 // owns the descriptor for the reads and writes themselves.
+//
+// The loop goroutine waits for the epoll set in the runtime's netpoller
+// too (an epoll descriptor is readable while it has events), not in a
+// blocking epoll_wait that holds an OS thread: an ack that wakes a socket
+// is then picked up by the scheduler like any network read, without a
+// thread handoff per wake, which on a busy machine cost more than the
+// epoll_wait itself.
 type epoller struct {
 	epfd  int
-	evfd  int // eventfd that wakes the loop at close
+	file  *os.File        // epfd, in the runtime's poller; nil: a blocking wait
+	rc    syscall.RawConn // of file
+	evfd  int             // eventfd that wakes the loop at close
 	ready func(*conn, []byte) bool
 
 	mu     sync.Mutex
@@ -43,6 +54,13 @@ func newPoller(ready func(*conn, []byte) bool) (poller, error) {
 		return nil, err
 	}
 	p := &epoller{epfd: epfd, evfd: evfd, ready: ready, nextID: 1, conns: map[uint64]*conn{}, done: make(chan struct{})}
+	if unix.SetNonblock(epfd, true) == nil {
+		f := os.NewFile(uintptr(epfd), "simplepush-epoll")
+		// A deadline is refused unless the runtime poller took the file.
+		if rc, err := f.SyscallConn(); err == nil && f.SetReadDeadline(time.Time{}) == nil {
+			p.file, p.rc = f, rc
+		}
+	}
 	go p.loop()
 	return p, nil
 }
@@ -111,11 +129,8 @@ func (p *epoller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 256)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		n, err := p.wait(events)
 		if err != nil {
-			if err == syscall.EINTR {
-				continue
-			}
 			return
 		}
 		for _, ev := range events[:n] {
@@ -133,10 +148,41 @@ func (p *epoller) loop() {
 	}
 }
 
+// wait returns the next events: from the runtime's poller when it took
+// the epoll descriptor, else from a blocking epoll_wait.
+func (p *epoller) wait(events []unix.EpollEvent) (int, error) {
+	if p.file == nil {
+		for {
+			n, err := unix.EpollWait(p.epfd, events, -1)
+			if err != syscall.EINTR {
+				return n, err
+			}
+		}
+	}
+	var (
+		n    int
+		werr error
+	)
+	err := p.rc.Read(func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), events, 0)
+		if werr == syscall.EINTR {
+			n, werr = 0, nil
+		}
+		return n > 0 || werr != nil // false: wait until readable
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, werr
+}
+
 func (p *epoller) close() error {
 	var one = [8]byte{1}
 	_, _ = unix.Write(p.evfd, one[:])
 	<-p.done
 	unix.Close(p.evfd)
+	if p.file != nil {
+		return p.file.Close()
+	}
 	return unix.Close(p.epfd)
 }
