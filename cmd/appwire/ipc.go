@@ -96,6 +96,8 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 	fs.StringVar(&issuer, "issuer", "http://"+httpipc.DefaultHost, "--demo: the app's issuer `URL` (RFC 8414 metadata)")
 	fs.DurationVar(&idle, "idle", 0, "exit after no client has been connected for this long (0: never)")
 	fs.Var(&uids, "allow-uid", "uids allowed to connect (comma-separated; default: this user; Linux only)")
+	var maxBody int64
+	fs.Int64Var(&maxBody, "max-body", httpipc.DefaultMaxRequestBodySize, "largest request content in `BYTES` a handler may read (more: 413 naming the limit; -1: no limit)")
 	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
 		handlers := 0
 		for _, set := range []bool{upstream != "", demo, reference} {
@@ -135,7 +137,7 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 		}
 		if stdio {
 			// stdout is the wire: nothing else may be printed there.
-			err := (&httpipc.Server{Handler: h}).ServeConn(ctx, stdioConn{c})
+			err := (&httpipc.Server{Handler: h, MaxRequestBodySize: maxBody}).ServeConn(ctx, stdioConn{c})
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 				c.errorf("ipc serve: %v", err)
 				return exitProblem
@@ -160,7 +162,7 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 		if check != nil {
 			ln = httpipc.CheckPeers(ln, check, func(err error) { c.errorf("ipc serve: refused a client: %v", err) })
 		}
-		srv := &httpipc.Server{Handler: h}
+		srv := &httpipc.Server{Handler: h, MaxRequestBodySize: maxBody}
 		fmt.Fprintf(c.stdout, "serving %s on unix:%s\n", what, socket)
 		if idle > 0 {
 			srv.Options.IdleTimeout = idle
@@ -220,6 +222,7 @@ func ipcBridgeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func
 	fs.BoolVar(&opts.Forwarded, "forwarded", false, "add Forwarded: proto=http;host=... (RFC 7239)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "answer 504 when a response takes longer (0: no limit)")
 	fs.Var(&hosts, "allow-host", "Host names accepted besides loopback ones (comma-separated; * for any)")
+	fs.Int64Var(&opts.MaxRequestBodySize, "max-body", httpipc.DefaultMaxRequestBodySize, "largest request content in `BYTES` the bridge forwards (more: 413 naming the limit; -1: no limit)")
 	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
 		if len(pos) > 0 {
 			return usage("unexpected argument %q (bridge takes only flags)", pos[0])

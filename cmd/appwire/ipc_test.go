@@ -161,3 +161,34 @@ func TestServeHTTPIPCDemo(t *testing.T) {
 		t.Errorf("the printed call: %s %s", resp.Status, b)
 	}
 }
+
+// --max-body sets the bridge's and the server's request limits; a 413
+// says which limit was hit.
+func TestIPCMaxBody(t *testing.T) {
+	sock := ipcSocket(t)
+	startCLI(t, "ipc", "serve", "--socket", sock, "--conformance", "--max-body", "100")
+	// The server's own limit: its /echo handler reads past 100 bytes,
+	// gets an error and answers nothing, so the stream is reset with
+	// MESSAGE_TOO_LARGE naming the limit.
+	code, _, stderr := runCLI(t, "", "ipc", "call", "--socket", sock, "POST", "/echo", strings.Repeat("a", 200))
+	if code != exitProblem || !strings.Contains(stderr, "MESSAGE_TOO_LARGE") || !strings.Contains(stderr, "limit of 100 bytes") {
+		t.Errorf("server --max-body 100, 200 bytes: exit %d, %q", code, stderr)
+	}
+	if code, out, _ := runCLI(t, "", "ipc", "call", "--socket", sock, "POST", "/echo", strings.Repeat("a", 100)); code != exitOK || len(out) != 100 {
+		t.Errorf("server --max-body 100, 100 bytes: exit %d, %d bytes back", code, len(out))
+	}
+	line := startCLI(t, "ipc", "bridge", "--socket", sock, "--max-body", "50")
+	m := regexp.MustCompile(`^bridge (http://127\.0\.0\.1:\d+) -> unix:`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("bridge printed %q", line)
+	}
+	resp, err := http.Post(m[1]+"/echo", "text/plain", strings.NewReader(strings.Repeat("b", 80)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "50") {
+		t.Errorf("bridge --max-body 50, 80 bytes: %s %q", resp.Status, b)
+	}
+}
