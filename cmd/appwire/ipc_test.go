@@ -192,3 +192,43 @@ func TestIPCMaxBody(t *testing.T) {
 		t.Errorf("bridge --max-body 50, 80 bytes: %s %q", resp.Status, b)
 	}
 }
+
+// ipc serve --idle exits once no request has come for that long, counted
+// from the last one.
+func TestIPCServeIdle(t *testing.T) {
+	sock := ipcSocket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"ipc", "serve", "--socket", sock, "--demo", "--idle", "1s"}, strings.NewReader(""), io.Discard, io.Discard)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var last time.Time
+	for i := range 3 { // requests 400 ms apart keep it alive past its idle time
+		if i > 0 {
+			time.Sleep(400 * time.Millisecond)
+		}
+		if c, out, stderr := runCLI(t, "", "ipc", "call", "--socket", sock, "GET", "/.well-known/oauth-authorization-server"); c != exitOK {
+			t.Fatalf("ipc call: exit %d %s %s", c, out, stderr)
+		}
+		last = time.Now()
+	}
+	select {
+	case c := <-code:
+		if c != exitOK {
+			t.Errorf("exit %d", c)
+		}
+		if since := time.Since(last); since < 900*time.Millisecond {
+			t.Errorf("exited %v after the last request, before its idle time", since)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("still running 15 s after the last request with --idle 1s")
+	}
+}
