@@ -96,7 +96,11 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 	fs.StringVar(&issuer, "issuer", "http://"+httpipc.DefaultHost, "--demo: the app's issuer `URL` (RFC 8414 metadata)")
 	fs.DurationVar(&idle, "idle", 0, "exit after no client has been connected for this long (0: never)")
 	fs.Var(&uids, "allow-uid", "uids allowed to connect (comma-separated; default: this user; Linux only)")
-	var maxBody int64
+	var (
+		maxBody int64
+		drain   time.Duration
+	)
+	fs.DurationVar(&drain, "drain", 10*time.Second, "on Ctrl-C or SIGTERM, let requests in flight finish for up to this long (GOAWAY first; 0: close at once)")
 	fs.Int64Var(&maxBody, "max-body", httpipc.DefaultMaxRequestBodySize, "largest request content in `BYTES` a handler may read (more: 413 naming the limit; -1: no limit)")
 	return func(ctx context.Context, c *cli, pos []string, usage func(string, ...any) int) int {
 		handlers := 0
@@ -137,7 +141,7 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 		}
 		if stdio {
 			// stdout is the wire: nothing else may be printed there.
-			err := (&httpipc.Server{Handler: h, MaxRequestBodySize: maxBody}).ServeConn(ctx, stdioConn{c})
+			err := (&httpipc.Server{Handler: h, MaxRequestBodySize: maxBody, DrainTimeout: drain}).ServeConn(ctx, stdioConn{c})
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 				c.errorf("ipc serve: %v", err)
 				return exitProblem
@@ -162,7 +166,7 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 		if check != nil {
 			ln = httpipc.CheckPeers(ln, check, func(err error) { c.errorf("ipc serve: refused a client: %v", err) })
 		}
-		srv := &httpipc.Server{Handler: h, MaxRequestBodySize: maxBody}
+		srv := &httpipc.Server{Handler: h, MaxRequestBodySize: maxBody, DrainTimeout: drain}
 		fmt.Fprintf(c.stdout, "serving %s on unix:%s\n", what, socket)
 		if idle > 0 {
 			srv.Options.IdleTimeout = idle

@@ -232,3 +232,36 @@ func TestIPCServeIdle(t *testing.T) {
 		t.Fatal("still running 15 s after the last request with --idle 1s")
 	}
 }
+
+// ipc serve drains on Ctrl-C or SIGTERM: a request in flight is answered.
+func TestIPCServeDrains(t *testing.T) {
+	sock := ipcSocket(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"ipc", "serve", "--socket", sock, "--conformance"}, strings.NewReader(""), io.Discard, io.Discard)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+	}
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, out, stderr := runCLI(t, "", "ipc", "call", "--socket", sock, "GET", "/slow?ms=1500")
+		done <- result{c, out, stderr}
+	}()
+	time.Sleep(500 * time.Millisecond) // the request is in its handler (it takes 1.5 s)
+	cancel()
+	if r := <-done; r.code != exitOK || r.out != "slow" {
+		t.Errorf("request in flight at Ctrl-C: exit %d %q %s", r.code, r.out, r.err)
+	}
+	if c := <-code; c != exitOK {
+		t.Errorf("ipc serve exit %d after Ctrl-C", c)
+	}
+}
