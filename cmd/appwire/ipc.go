@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	ipcsuite "github.com/appwire/appwire/conformance/httpipc"
@@ -141,7 +142,15 @@ func ipcServeFlags(fs *flag.FlagSet) func(context.Context, *cli, []string, func(
 		}
 		if stdio {
 			// stdout is the wire: nothing else may be printed there.
-			err := (&httpipc.Server{Handler: h, MaxRequestBodySize: maxBody, DrainTimeout: drain}).ServeConn(ctx, stdioConn{c})
+			conn := newStdioConn(c)
+			err := (&httpipc.Server{Handler: h, MaxRequestBodySize: maxBody, DrainTimeout: drain}).ServeConn(ctx, conn)
+			// ServeConn may return while the connection's last frames (a
+			// GOAWAY) are still being written; the process must not exit
+			// before the server closes the connection after them.
+			select {
+			case <-conn.closed:
+			case <-time.After(5 * time.Second):
+			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 				c.errorf("ipc serve: %v", err)
 				return exitProblem
@@ -262,14 +271,67 @@ func (t *ipcTarget) describe() string {
 	return "unix:" + t.socket
 }
 
-// stdioConn is the command's stdin and stdout as one connection.
-type stdioConn struct{ c *cli }
+// stdioConn is the command's stdin and stdout as one connection. Close
+// ends a Read in progress, as closing a socket does: stdin is read by a
+// goroutine of its own, since a read of a pipe cannot be interrupted.
+type stdioConn struct {
+	c      *cli
+	once   sync.Once
+	closed chan struct{} // closed by Close
+	reads  chan []byte   // chunks read from stdin; closed at its end
+	rerr   error         // why stdin ended, set before reads is closed
+	buf    []byte        // the rest of the last chunk
+}
 
-func (s stdioConn) Read(p []byte) (int, error)  { return s.c.stdin.Read(p) }
-func (s stdioConn) Write(p []byte) (int, error) { return s.c.stdout.Write(p) }
-func (s stdioConn) Close() error {
-	if c, ok := s.c.stdout.(io.Closer); ok {
-		return c.Close()
+func newStdioConn(c *cli) *stdioConn {
+	s := &stdioConn{c: c, closed: make(chan struct{}), reads: make(chan []byte)}
+	go func() {
+		defer close(s.reads)
+		for {
+			b := make([]byte, 32<<10)
+			n, err := c.stdin.Read(b)
+			if n > 0 {
+				select {
+				case s.reads <- b[:n]:
+				case <-s.closed:
+					return
+				}
+			}
+			if err != nil {
+				s.rerr = err
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *stdioConn) Read(p []byte) (int, error) {
+	if len(s.buf) == 0 {
+		select {
+		case b, ok := <-s.reads:
+			if !ok {
+				return 0, s.rerr
+			}
+			s.buf = b
+		case <-s.closed:
+			return 0, io.EOF
+		}
 	}
-	return nil
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+func (s *stdioConn) Write(p []byte) (int, error) { return s.c.stdout.Write(p) }
+
+func (s *stdioConn) Close() error {
+	var err error
+	s.once.Do(func() {
+		if c, ok := s.c.stdout.(io.Closer); ok {
+			err = c.Close()
+		}
+		close(s.closed)
+	})
+	return err
 }

@@ -265,3 +265,19 @@ func TestIPCServeDrains(t *testing.T) {
 		t.Errorf("ipc serve exit %d after Ctrl-C", c)
 	}
 }
+
+// ipc serve --stdio is a command target: the httpipc suite passes against
+// it through conform's --command, one process per case, and the fuzzer
+// finds nothing.
+func TestIPCServeStdio(t *testing.T) {
+	bin := buildCLI(t)
+	command := "exec '" + bin + "' ipc serve --stdio --conformance"
+	code, out, stderr := runCLI(t, "", "conform", "httpipc", "stdio", "--command", command)
+	if code != exitOK || !strings.Contains(out, " 0 failed, 0 info, 0 errors") {
+		t.Errorf("conform httpipc --command: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCLI(t, "", "fuzz", "httpipc", "stdio", "--command", command, "--max-inputs", "100", "--seed", "3", "--batch", "25")
+	if code != exitOK || !strings.Contains(out, "no violation") {
+		t.Errorf("fuzz httpipc --command: exit %d\n%s%s", code, out, stderr)
+	}
+}
