@@ -537,12 +537,12 @@ func TestHeartbeatPush(t *testing.T) {
 // TestSessionTTL: a session used within its TTL lives on (each request
 // refreshes it); one left alone expires and its token stops working.
 func TestSessionTTL(t *testing.T) {
-	srv := loopapitest.Start(t, loopapi.Options{SessionTTL: 600 * time.Millisecond})
+	srv := loopapitest.Start(t, loopapi.Options{SessionTTL: 2 * time.Second})
 	ctx := testserver.Ctx(t)
 	used, _ := session(t, srv.URL, nil)
 	idle, _ := session(t, srv.URL, nil)
-	for range 8 {
-		time.Sleep(150 * time.Millisecond)
+	for range 16 { // 3.2 s in all: well past the TTL, each gap well within it
+		time.Sleep(200 * time.Millisecond)
 		if _, err := used.CallURLs(ctx); err != nil {
 			t.Fatalf("a session in use expired: %v", err)
 		}
