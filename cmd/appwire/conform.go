@@ -287,7 +287,11 @@ type liveOutput struct {
 }
 
 func newLiveOutput(c *cli, total int, s *conformance.Suite) *liveOutput {
-	return &liveOutput{c: c, total: total, sections: s.Sections, section: "\x00", tty: isTerminal(c.stderr) && isTerminal(c.stdout)}
+	l := &liveOutput{c: c, total: total, sections: s.Sections, section: "\x00", tty: isTerminal(c.stderr) && isTerminal(c.stdout)}
+	if l.tty && total > 0 {
+		fmt.Fprintf(c.stderr, "[0/%d] running", total)
+	}
+	return l
 }
 
 func (l *liveOutput) result(res conformance.Result) {
@@ -311,7 +315,7 @@ func (l *liveOutput) result(res conformance.Result) {
 	fmt.Fprint(l.c.stdout, "    ")
 	_ = conformance.WriteResultLine(l.c.stdout, res, conformance.TextOptions{Color: l.tty})
 	if l.tty && l.done_ < l.total {
-		fmt.Fprintf(l.c.stderr, "[%d/%d] %d failed or errored", l.done_, l.total, l.failed)
+		fmt.Fprintf(l.c.stderr, "[%d/%d] running, %d failed or errored so far", l.done_, l.total, l.failed)
 	}
 }
 
