@@ -43,7 +43,7 @@ func limpProtocol() protocol {
 		serveFlags: func(fs *flag.FlagSet) {
 			fs.StringVar(&cfg.mongoURI, "limp-mongo", "", "keep LIMP users, sessions and data in this MongoDB (mongodb://...) instead of memory")
 			fs.StringVar(&cfg.mongoDB, "limp-mongo-db", cfg.mongoDB, "the MongoDB database for --limp-mongo")
-			fs.StringVar(&cfg.password, "limp-admin-password", "", "the admin's password (default: a random one, printed)")
+			fs.StringVar(&cfg.password, "limp-admin-password", "", "the admin's password, set at every start, also on a --limp-mongo database (default: a random one, printed)")
 		},
 		serve: func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error) {
 			return serveLIMP(ctx, ln, cfg)
