@@ -13,10 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/appwire/appwire/afbproto"
 	"github.com/appwire/appwire/httpipc"
 )
 
@@ -367,5 +369,59 @@ func TestConformSelfProfiles(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "0 failed, 0 info, 0 errors") || !strings.Contains(out, `(profile "`+profile+`")`) {
 			t.Errorf("conform self --profile %s: exit %d\n%s%s", profile, code, out, stderr)
 		}
+	}
+}
+
+// A target that stops answering in the middle of a run is reported once,
+// with the cases not run, instead of erring every later case.
+func TestConformTargetStopsMidRun(t *testing.T) {
+	b, err := afbproto.NewBinder(afbproto.Options{Token: afbproto.FixedToken(serveToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, api := range []afbproto.API{afbproto.NewHelloAPI(), afbproto.NewAuthAPI()} {
+		if err := b.AddAPI(api); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		srv      http.Server
+		requests atomic.Int32
+	)
+	srv.ReadHeaderTimeout = 5 * time.Second
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 25 { // the 25th request "crashes" the daemon
+			go srv.Close()
+			return
+		}
+		b.ServeHTTP(w, r)
+	})
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close(); b.Shutdown(context.Background()) })
+
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "r.json")
+	code, out, stderr := runCLI(t, "", "conform", "afb", "http://"+ln.Addr().String()+"/api", "--token", serveToken, "--timeout", "2s", "--json", jsonPath)
+	if code != exitFailed || strings.Count(out, "STOPPED: the target stopped answering") != 1 {
+		t.Fatalf("exit %d, want %d and one STOPPED line\n%s%s", code, exitFailed, out, stderr)
+	}
+	if n := strings.Count(out, "! ERROR"); n > 3 {
+		t.Errorf("%d cases erred: the run should stop at the first ones\n%s", n, out)
+	}
+	var rep struct {
+		Reports []struct {
+			Stopped struct {
+				During string
+				NotRun []string `json:"not_run"`
+			}
+		}
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil || json.Unmarshal(data, &rep) != nil || len(rep.Reports) != 1 || rep.Reports[0].Stopped.During == "" || len(rep.Reports[0].Stopped.NotRun) == 0 {
+		t.Errorf("JSON report: %v %.400s", err, data)
 	}
 }
