@@ -147,43 +147,57 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkStream downloads a 64 MiB streamed response (written 32 KiB at
-// a time, no content-length) over net/http on a unix socket and over
-// httpipc, in the same run; x_vs_unix is net/http's time over httpipc's.
-func BenchmarkStream(b *testing.B) {
-	const mib = 64
-	var base float64
-	for i, tg := range []struct {
+// BenchmarkInterleaved runs the echo round trips (64 B, 1 MiB) and a
+// 64 MiB streamed download (written 32 KiB at a time, no content-length)
+// over net/http on loopback TCP, net/http on a unix socket and httpipc,
+// alternating the three in every iteration and timing each, so that a
+// change in the shared machine's load hits all three alike. x_vs_unix and
+// x_vs_tcp are net/http's time over httpipc's (above 1: httpipc faster).
+func BenchmarkInterleaved(b *testing.B) {
+	small, big := bytes.Repeat([]byte("x"), 64), bytes.Repeat([]byte("x"), 1<<20)
+	stream := func(b *testing.B, t benchTarget) {
+		const mib = 64
+		resp, err := t.client.Get(t.url + "stream?mib=" + strconv.Itoa(mib))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n != mib<<20 {
+			b.Fatalf("stream: %d bytes, %v", n, err)
+		}
+	}
+	for _, load := range []struct {
 		name string
-		mk   func(*testing.B) benchTarget
+		op   func(*testing.B, benchTarget)
 	}{
-		{"nethttp-unix", func(b *testing.B) benchTarget { return netHTTPTarget(b, "unix") }},
-		{"httpipc-unix", httpipcTarget},
+		{"small", func(b *testing.B, t benchTarget) { roundTrip(b, t, small) }},
+		{"1MiB", func(b *testing.B, t benchTarget) { roundTrip(b, t, big) }},
+		{"stream64MiB", stream},
 	} {
-		t := tg.mk(b)
-		b.Run(tg.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(mib << 20)
-			start := time.Now()
+		b.Run(load.name, func(b *testing.B) {
+			targets := []benchTarget{netHTTPTarget(b, "tcp"), netHTTPTarget(b, "unix"), httpipcTarget(b)}
+			defer func() {
+				for _, t := range targets {
+					t.close()
+				}
+			}()
+			for _, t := range targets {
+				load.op(b, t) // warm up: dial
+			}
+			var spent [3]time.Duration
 			for b.Loop() {
-				resp, err := t.client.Get(t.url + "stream?mib=" + strconv.Itoa(mib))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n, err := io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err != nil || n != mib<<20 {
-					b.Fatalf("stream: %d bytes, %v", n, err)
+				for i, t := range targets {
+					start := time.Now()
+					load.op(b, t)
+					spent[i] += time.Since(start)
 				}
 			}
-			ns := float64(time.Since(start)) / float64(b.N)
-			if i == 0 {
-				base = ns
-			} else if base > 0 {
-				b.ReportMetric(base/ns, "x_vs_unix")
-			}
+			b.ReportMetric(float64(spent[0])/float64(spent[2]), "x_vs_tcp")
+			b.ReportMetric(float64(spent[1])/float64(spent[2]), "x_vs_unix")
+			b.ReportMetric(float64(spent[2].Nanoseconds())/float64(b.N), "httpipc-ns/op")
+			b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "nethttp-unix-ns/op")
 		})
-		t.close()
 	}
 }
 
