@@ -85,6 +85,30 @@
 //   - The Client sends an empty file as one empty chunk, so the server has
 //     a file to put in the doc; ng-limp sends no chunk at all for it.
 //
+// The query language (query.go) differs from 6.0's data layer where 6.0
+// passes input to MongoDB unchecked or depends on Python dict order:
+//
+//   - A multi-key operator object is checked operator by operator. 6.0
+//     passes it to MongoDB as is: {$exists:true,$ne:1} worked there and is
+//     a 400 here, and {$bet:…,$ne:…} silently lost its $ne there.
+//   - $sort with several keys sorts them by name (a Go map has no key
+//     order), and every sort ends with _id descending, so ties come out
+//     the same from every store.
+//   - $regex is RE2 (no lookarounds or backreferences) and always
+//     case-insensitive; a pattern RE2 rejects is a 400.
+//   - Only _id (and attributes ending in ._id) turn 24-hex strings into
+//     ObjectIds: the store knows no module schema. Dotted attributes are
+//     embedded paths, not joins on extended attributes.
+//   - $group always covers the whole filter; 6.0 dropped the filter stage
+//     whose first key was the grouped attribute, and answered groups: []
+//     when nothing matched.
+//   - Update and delete act on what the read would return (sort, skip and
+//     limit included), as 6.0 reads then writes by id; attribute names
+//     starting with $ or containing . are refused.
+//   - The memory store's $search matches whole words, case-insensitively;
+//     MongoDB's $text also stems and drops stop words. $geo_near is parsed
+//     and refused by both stores.
+//
 // # Caveats
 //
 // The JSON of a payload matches JavaScript's JSON.stringify byte for byte
