@@ -47,6 +47,7 @@ func cmdLoad(ctx context.Context, c *cli, args []string) int {
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "bound of the whole run")
 	fs.StringVar(&cfg.ServerURL, "server", "", "WebSocket `URL` of a running server on loopback (default: start one as a separate process)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "with --server: its process id, to read its RSS")
+	fs.StringVar(&cfg.Redis, "redis", "", "the server child keeps its state in the Redis at `URL` (default: in memory)")
 	fs.StringVar(&cfg.HeapProfile, "heap-profile", "", "write the server's heap profile with every connection open to `FILE`")
 	fs.StringVar(&jsonOut, "json", "", "also write the report as JSON to `FILE`")
 	fs.BoolVar(&quiet, "q", false, "no progress lines on stderr")

@@ -12,6 +12,9 @@ func (r *Report) WriteText(w io.Writer) {
 	if !r.Child {
 		where = "external server"
 	}
+	if r.Store != "" {
+		where += ", " + r.Store + " store"
+	}
 	fmt.Fprintf(w, "SimplePush load: %d idle connections, server %s (pid %d, %s)\n", r.Conns, r.ServerURL, r.ServerPID, where)
 	fmt.Fprintf(w, "machine: %d CPUs, %s; open-file limit: load tool %d, server %d; source addresses: %s\n",
 		r.CPUs, r.GoVersion, r.NofileLoad, r.NofileSrv, strings.Join(r.Sources, " "))
@@ -23,7 +26,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  %8d  %12s  %18s  %10s  %7s\n", s.Conns, per(s.RSSPerConn, s.HasRSS), per(s.GoMemPerConn, s.HasGoMem),
 			known(s.Goroutines, s.HasGoMem), known(s.Reading, s.HasGoMem))
 	}
-	fmt.Fprintf(w, "  anchors: autopush-rs 10.27 kB/conn, gorilla/websocket ~40 kB/conn; target <= 4 KiB\n")
+	fmt.Fprintf(w, "  anchors: autopush-rs 10.27 kB/conn, gorilla/websocket ~40 kB/conn; target <= 1 KiB\n")
 	fmt.Fprintf(w, "  opened at %.0f connections/s\n", r.ConnectPerSec)
 
 	fmt.Fprintf(w, "\nthroughput, %d workers, one operation at a time each:\n", r.Workers)

@@ -16,7 +16,10 @@ import (
 	httppprof "net/http/pprof"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
 // ServerHello is the one JSON line a server child prints on stdout when
@@ -46,6 +49,10 @@ type ServerStats struct {
 // plus goroutine stacks.
 func (s ServerStats) GoMem() int64 { return int64(s.HeapInuse + s.StackInuse) }
 
+// RedisEnv, in the server child's environment, is the URL of the Redis
+// it keeps its state in (Config.Redis); unset means in memory.
+const RedisEnv = "APPWIRE_LOAD_REDIS"
+
 // ServeChild runs the server side of the SimplePush load test, meant for
 // a process of its own so that its memory is measured alone: the
 // reference server (the options of "appwire serve") on one loopback
@@ -70,7 +77,19 @@ func ServeChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		_, _ = io.Copy(io.Discard, stdin)
 		cancel()
 	}()
-	s, err := simplepush.NewServer(simplepush.Options{MaxConnections: -1})
+	opts := simplepush.Options{MaxConnections: -1}
+	if u := os.Getenv(RedisEnv); u != "" {
+		ropts, err := redis.ParseURL(u)
+		if err != nil {
+			return fmt.Errorf("loadtest: %s: %w", RedisEnv, err)
+		}
+		rdb := redis.NewClient(ropts)
+		defer rdb.Close()
+		if opts.Store, err = redisstore.NewStore(rdb, redisstore.Options{}); err != nil {
+			return err
+		}
+	}
+	s, err := simplepush.NewServer(opts)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,11 @@ type Config struct {
 	// added to its environment.
 	ServerCommand []string
 	ServerEnv     []string
+	// Redis, when set, is the URL of a Redis the server child keeps its
+	// state in (simplepush/redisstore) instead of in memory: the
+	// per-connection memory then excludes the store's records, which are
+	// in Redis.
+	Redis string
 	// HeapProfile, when set, receives the server's heap profile taken
 	// with every connection open.
 	HeapProfile string
@@ -141,6 +146,7 @@ type Report struct {
 	ServerURL  string   `json:"server_url"`
 	ServerPID  int      `json:"server_pid"`
 	Child      bool     `json:"server_is_child"` // started by the load tool as a separate process
+	Store      string   `json:"store"`           // the child's store: "memory" or "redis"; "" for an external server
 	CPUs       int      `json:"cpus"`
 	GoVersion  string   `json:"go_version"`
 	NofileLoad uint64   `json:"nofile_load"`
@@ -207,7 +213,13 @@ func RunSimplePush(ctx context.Context, cfg Config) (rep *Report, err error) {
 		if len(cfg.ServerCommand) == 0 {
 			return nil, errors.New("loadtest: no ServerURL and no ServerCommand")
 		}
-		srv, err = startChild(ctx, cfg.ServerCommand, cfg.ServerEnv)
+		env := cfg.ServerEnv
+		rep.Store = "memory"
+		if cfg.Redis != "" {
+			env = append(env[:len(env):len(env)], RedisEnv+"="+cfg.Redis)
+			rep.Store = "redis"
+		}
+		srv, err = startChild(ctx, cfg.ServerCommand, env)
 		if err != nil {
 			return nil, err
 		}
