@@ -2,7 +2,6 @@ package simplepush
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -14,7 +13,6 @@ type slowDisconnects struct {
 	release chan struct{}
 	waiting atomic.Int64
 	most    atomic.Int64
-	done    sync.WaitGroup
 }
 
 func (s *slowDisconnects) Disconnect(ctx context.Context, uaid string, r Route) error {
