@@ -40,6 +40,7 @@ run() {
 run afb "$(url afb)" --token "$token"
 run simplepush "$(url simplepush)"
 run httpipc "$(url httpipc)"
+run loop "$(url loop)"
 
 kill -INT "$serve"
 if ! wait "$serve"; then

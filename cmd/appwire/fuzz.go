@@ -184,3 +184,15 @@ func fuzzProgress(c *cli, total time.Duration) func(fuzz.Progress) {
 		}
 	}
 }
+
+func loopFuzzer() *fuzzer {
+	return &fuzzer{
+		target: "the Loop server's base URL, http://HOST:PORT",
+		about: "requests to every route (under /v0 and at the root) with any method, broken JSON and form bodies, " +
+			"malformed Hawk headers and session tokens, oversized bodies and headers; checks no 5xx but 503, JSON errors " +
+			"that repeat their status, and that GET / keeps answering",
+		flags: func(*flag.FlagSet) func(context.Context, string, fuzz.Options) (fuzz.Report, error) {
+			return fuzz.Loop
+		},
+	}
+}

@@ -94,11 +94,12 @@ func TestFuzzUsage(t *testing.T) {
 // reference servers serve starts, with no finding, and reports progress
 // on stderr; a dead target is exit 3.
 func TestFuzzEveryProtocol(t *testing.T) {
-	_, urls, _ := serveLines(t, "--only", "afb,simplepush,httpipc")
+	_, urls, _ := serveLines(t, "--only", "afb,simplepush,httpipc,loop")
 	for _, args := range [][]string{
 		{"afb", urls["afb"], "--token", serveToken},
 		{"simplepush", urls["simplepush"]},
 		{"httpipc", urls["httpipc"]},
+		{"loop", urls["loop"]},
 	} {
 		code, out, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s", "--seed", "7", "--batch", "10")...)...)
 		if code != exitOK || !strings.Contains(out, "no violation") || !strings.Contains(out, "seed 7") {
@@ -115,6 +116,8 @@ func TestFuzzEveryProtocol(t *testing.T) {
 		{"httpipc", "tcp://" + dead},
 		{"httpipc", "unix:///nonexistent/x.sock"},
 		{"httpipc", "not-a-target"},
+		{"loop", "http://" + dead},
+		{"loop", "ws://" + dead},
 	} {
 		code, _, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s")...)...)
 		if code != exitProblem {

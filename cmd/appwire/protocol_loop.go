@@ -32,6 +32,7 @@ func loopProtocol() protocol {
 		serve: func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error) {
 			return serveLoop(ctx, ln, env, cfg)
 		},
+		fuzz: loopFuzzer(),
 		tool: &command{"loop", "Loop client: loop callee, loop call, and the single steps register, call-url, calls, join", cmdLoop},
 	}
 }
