@@ -26,14 +26,19 @@ type peer interface {
 	input(ctx context.Context, index int) (transport string, v *Violation)
 }
 
+// throttled is the transport a peer's input reports when the peer refused
+// it for a quota (counted in Report.Throttled, judged by nothing).
+const throttled = "throttled"
+
 // engine runs inputs against a peer.
 type engine struct {
 	opts Options
 	p    peer
 	mu   sync.Mutex
 	rep  *Report
-	seen int         // violations found, kept or not
-	new  []Violation // since the last progress call
+	seen int          // violations found, kept or not
+	new  []Violation  // since the last progress call
+	pace *time.Ticker // Options.Rate
 }
 
 // run fuzzes p for opts.Duration or opts.MaxInputs inputs, whichever
@@ -44,6 +49,10 @@ type engine struct {
 // (ErrPeerUnreachable) or when ctx ends the run early.
 func run(ctx context.Context, target string, opts Options, p peer) (Report, error) {
 	e := &engine{opts: opts, p: p, rep: &Report{Target: target, Seed: opts.Seed, Transports: map[string]int{}}}
+	if opts.Rate > 0 {
+		e.pace = time.NewTicker(time.Duration(float64(time.Second) / opts.Rate))
+		defer e.pace.Stop()
+	}
 	start := time.Now()
 	if err := e.probe(ctx); err != nil {
 		e.rep.Elapsed = time.Since(start)
@@ -99,7 +108,11 @@ func (e *engine) batch(ctx context.Context, first, n int) {
 				tr, v := e.p.input(ctx, i)
 				e.mu.Lock()
 				e.rep.Inputs++
-				e.rep.Transports[tr]++
+				if tr == throttled {
+					e.rep.Throttled++
+				} else {
+					e.rep.Transports[tr]++
+				}
 				e.mu.Unlock()
 				if v != nil {
 					if v.Input != nil {
@@ -111,6 +124,15 @@ func (e *engine) batch(ctx context.Context, first, n int) {
 		})
 	}
 	for i := first; i < first+n && ctx.Err() == nil; i++ {
+		if e.pace != nil {
+			select {
+			case <-e.pace.C:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
 		idx <- i
 	}
 	close(idx)

@@ -35,6 +35,9 @@ type Options struct {
 	InputTimeout time.Duration
 	// MaxViolations bounds the violations kept in the report. Default 100.
 	MaxViolations int
+	// Rate, when positive, bounds the inputs started per second, for a
+	// peer with call quotas (LIMP counts calls per address).
+	Rate float64
 	// Progress, when set, is called after every batch (and its liveness
 	// probe) with the run so far. Calls are sequential.
 	Progress func(Progress)

@@ -59,6 +59,7 @@ type Report struct {
 	Inputs     int            // inputs sent
 	Transports map[string]int // inputs per transport ("ws", "http", "frame")
 	Probes     int            // liveness probes passed
+	Throttled  int            // inputs the peer refused for a quota (see Options.Rate)
 	Elapsed    time.Duration
 	PeerDown   bool        // a liveness probe failed; the run stopped there
 	Violations []Violation // at most Options.MaxViolations
@@ -85,6 +86,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.Target, r.Elapsed.Round(time.Millisecond), r.Seed, r.Inputs, strings.Join(per, ", "), r.Probes)
 	if err != nil {
 		return err
+	}
+	if r.Throttled > 0 {
+		fmt.Fprintf(w, "%d inputs were refused by the peer's quota and not judged: lower --rate\n", r.Throttled)
 	}
 	for i := range r.Violations {
 		if _, err := fmt.Fprintf(w, "\n%s\n", r.Violations[i].String()); err != nil {

@@ -41,6 +41,9 @@ run afb "$(url afb)" --token "$token"
 run simplepush "$(url simplepush)"
 run httpipc "$(url httpipc)"
 run loop "$(url loop)"
+# serve's LIMP server allows 10000 calls a minute from one address; an
+# input is three calls.
+run limp "$(url limp)" --app appwire-demo --rate 40
 
 kill -INT "$serve"
 if ! wait "$serve"; then

@@ -149,6 +149,7 @@ func fuzzCommonFlags(fs *flag.FlagSet, opts *fuzz.Options) {
 	fs.IntVar(&opts.MaxInputs, "max-inputs", fuzz.DefaultMaxInputs, "stop after this many inputs")
 	fs.IntVar(&opts.BatchSize, "batch", fuzz.DefaultBatchSize, "inputs between liveness probes")
 	fs.DurationVar(&opts.InputTimeout, "timeout", fuzz.DefaultInputTimeout, "wait for the answer to one input")
+	fs.Float64Var(&opts.Rate, "rate", 0, "at most this many inputs per second (0: as fast as the workers go), for a peer with quotas")
 }
 
 // fuzzProgress prints the run's progress on stderr: a line rewritten in
@@ -193,6 +194,25 @@ func loopFuzzer() *fuzzer {
 			"that repeat their status, and that GET / keeps answering",
 		flags: func(*flag.FlagSet) func(context.Context, string, fuzz.Options) (fuzz.Report, error) {
 			return fuzz.Loop
+		},
+	}
+}
+
+func limpFuzzer() *fuzzer {
+	return &fuzzer{
+		target: "the LIMP server's WebSocket URL, ws://HOST:PORT/ws",
+		about: "after conn/verify on a fresh connection, one call: frames that are not JSON or lack their token, tokens that are " +
+			"garbage, unsigned, signed with another key or algorithm, expired or with an audience, and well-signed calls with " +
+			"generated endpoints, docs and queries; checks the reply envelope, 403 CORE_REQ_INVALID_TOKEN for a token that " +
+			"cannot be verified, and that verify keeps working (the server counts calls per address: see --rate)",
+		flags: func(fs *flag.FlagSet) func(context.Context, string, fuzz.Options) (fuzz.Report, error) {
+			var o fuzz.LIMPOptions
+			fs.StringVar(&o.App, "app", "", "the client app conn/verify names (empty: a server with no client apps)")
+			fs.StringVar(&o.AnonToken, "anon-token", fuzz.DefaultLIMPAnonToken, "the server's anonymous token, which signs calls before auth")
+			return func(ctx context.Context, target string, opts fuzz.Options) (fuzz.Report, error) {
+				o.Options = opts
+				return fuzz.LIMP(ctx, target, o)
+			}
 		},
 	}
 }

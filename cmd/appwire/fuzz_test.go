@@ -94,12 +94,13 @@ func TestFuzzUsage(t *testing.T) {
 // reference servers serve starts, with no finding, and reports progress
 // on stderr; a dead target is exit 3.
 func TestFuzzEveryProtocol(t *testing.T) {
-	_, urls, _ := serveLines(t, "--only", "afb,simplepush,httpipc,loop")
+	_, urls, _ := serveLines(t, "--only", "afb,simplepush,httpipc,loop,limp")
 	for _, args := range [][]string{
 		{"afb", urls["afb"], "--token", serveToken},
 		{"simplepush", urls["simplepush"]},
 		{"httpipc", urls["httpipc"]},
 		{"loop", urls["loop"]},
+		{"limp", urls["limp"], "--app", "appwire-demo", "--rate", "40"},
 	} {
 		code, out, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s", "--seed", "7", "--batch", "10")...)...)
 		if code != exitOK || !strings.Contains(out, "no violation") || !strings.Contains(out, "seed 7") {
@@ -118,6 +119,8 @@ func TestFuzzEveryProtocol(t *testing.T) {
 		{"httpipc", "not-a-target"},
 		{"loop", "http://" + dead},
 		{"loop", "ws://" + dead},
+		{"limp", "ws://" + dead + "/ws"},
+		{"limp", "http://" + dead + "/ws"},
 	} {
 		code, _, errs := runCLI(t, "", append([]string{"fuzz"}, append(args, "--duration", "1s")...)...)
 		if code != exitProblem {

@@ -48,6 +48,7 @@ func limpProtocol() protocol {
 		serve: func(ctx context.Context, ln net.Listener, env *serveEnv) (*instance, error) {
 			return serveLIMP(ctx, ln, cfg)
 		},
+		fuzz: limpFuzzer(),
 		tool: &command{"limp", "LIMP tools: limp call URL ENDPOINT, limp upload URL ENDPOINT FILE...", cmdLimp},
 	}
 }
