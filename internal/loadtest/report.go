@@ -40,6 +40,7 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Child {
 		fmt.Fprintf(w, "  server counted %d deliveries; %d goroutines afterwards (baseline %d)\n", r.ServerDelivered, r.ServerGoroutines, r.BaselineGoroutines)
 	}
+	fmt.Fprintf(w, "  user agents read %d messages besides the awaited notifications (re-sends, stale versions)\n", r.ExtraMessages)
 }
 
 func phase(w io.Writer, name string, p Phase) {

@@ -140,17 +140,21 @@ type Phase struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Conns      int      `json:"conns"`
-	Workers    int      `json:"workers"`
-	Sources    []string `json:"source_addresses"`
-	ServerURL  string   `json:"server_url"`
-	ServerPID  int      `json:"server_pid"`
-	Child      bool     `json:"server_is_child"` // started by the load tool as a separate process
-	Store      string   `json:"store"`           // the child's store: "memory" or "redis"; "" for an external server
-	CPUs       int      `json:"cpus"`
-	GoVersion  string   `json:"go_version"`
-	NofileLoad uint64   `json:"nofile_load"`
-	NofileSrv  uint64   `json:"nofile_server"`
+	Conns     int      `json:"conns"`
+	Workers   int      `json:"workers"`
+	Sources   []string `json:"source_addresses"`
+	ServerURL string   `json:"server_url"`
+	ServerPID int      `json:"server_pid"`
+	Child     bool     `json:"server_is_child"` // started by the load tool as a separate process
+	// ExtraMessages counts what the user agents read during deliveries
+	// besides the notification each awaited: re-sent or stale
+	// notifications (none expected: the server sends each version once).
+	ExtraMessages int    `json:"extra_messages"`
+	Store         string `json:"store"` // the child's store: "memory" or "redis"; "" for an external server
+	CPUs          int    `json:"cpus"`
+	GoVersion     string `json:"go_version"`
+	NofileLoad    uint64 `json:"nofile_load"`
+	NofileSrv     uint64 `json:"nofile_server"`
 
 	Baseline           MemStep   `json:"baseline"`
 	Steps              []MemStep `json:"steps"`
@@ -180,6 +184,7 @@ type client struct {
 	endpoint string
 	version  uint64
 	deadline time.Time // of the socket, both directions (see deliver)
+	extra    int       // messages read that were not the awaited notification
 	buf      []byte    // read and ack buffer, reused
 }
 
@@ -361,6 +366,9 @@ func RunSimplePush(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}
 	rep.NoopPUT, rep.Deliveries = noopAcc.phase(), delAcc.phase()
+	for _, c := range clients {
+		rep.ExtraMessages += c.extra
+	}
 	if rep.NoopPUT.PerSec > 0 {
 		rep.Ratio = rep.Deliveries.PerSec / rep.NoopPUT.PerSec
 	}
@@ -676,6 +684,7 @@ func deliver(ctx context.Context, hc *http.Client, c *client) error {
 		if bytes.Contains(b, want) || hasUpdate(b, c.chid, c.version) {
 			break
 		}
+		c.extra++
 	}
 	ack := simplepush.ClientMessage{Type: simplepush.TypeAck, Updates: []simplepush.Update{{ChannelID: c.chid, Version: c.version}}}
 	c.buf = ack.Append(c.buf[:0])

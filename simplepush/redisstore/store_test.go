@@ -76,9 +76,9 @@ func TestRedisStoreBadPrefix(t *testing.T) {
 
 func bg() context.Context { return context.Background() }
 
-// TestRedisStoreAckPendingAfterScriptFlush: AckPending pipelines EVALSHA;
+// TestRedisStoreAckPendingAfterScriptFlush: AckPending runs one EVALSHA;
 // when Redis has lost its scripts (a restart, SCRIPT FLUSH) it still acks
-// and answers, by way of Ack and Pending, which load them again.
+// and answers: Script.Run loads the script again on NOSCRIPT.
 func TestRedisStoreAckPendingAfterScriptFlush(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client(t)
 	s, _ := newRedisStore(t, rdb, simplepush.StoreTTLs{})
