@@ -111,6 +111,9 @@ func runner() conformance.Runner {
 }
 
 func TestReferencePasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("TestProof runs the reference in every profile; this is the same run on its own, for a quick look")
+	}
 	for _, profile := range []string{Profile017, ProfileHead} {
 		t.Run(profile, func(t *testing.T) {
 			tg := startReference(t, referenceOptions(profile), nil)
