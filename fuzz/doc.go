@@ -10,12 +10,17 @@
 //   - [SimplePush] fuzzes a push server's user-agent WebSocket (mutated
 //     hello, register and ack messages) and its endpoints (PUT abuse);
 //   - [HTTPIPC] fuzzes an httpipc server at the frame level, over a unix
-//     socket, TCP, or a command's stdin and stdout.
+//     socket, TCP, or a command's stdin and stdout;
+//   - [LIMP] fuzzes a LIMP server's calls (broken frames, tokens that
+//     cannot be verified, generated well-signed calls);
+//   - [Loop] fuzzes a Loop server's REST routes (broken bodies, malformed
+//     Hawk headers, oversized inputs).
 //
 // They share one engine: inputs in batches with [Options].Workers in
 // flight, a liveness probe after every batch (a failed probe reports the
 // peer down with the batch that preceded, and stops the run), and
-// [Options].Progress after each batch.
+// [Options].Progress after each batch; [Options].Rate paces a peer with
+// quotas.
 //
 // Inputs are generated from Options.Seed and their index alone, so a
 // violation is reproduced by running again with the same seed (the
