@@ -56,6 +56,7 @@ type Store struct {
 	now     func() time.Time
 	keep    time.Duration // key lifetime; 0: none
 	scripts redisScripts
+	batch   batcher // the scripts of PUTs and acks (run, AckPending)
 }
 
 // Options configures NewStore.
@@ -96,7 +97,7 @@ func NewStore(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	}
 	return &Store{
 		rdb: rdb, prefix: opts.Prefix, ttl: ttl, now: opts.Now, keep: keep,
-		scripts: newRedisScripts(),
+		scripts: newRedisScripts(), batch: batcher{rdb: rdb},
 	}, nil
 }
 
@@ -123,7 +124,7 @@ func (s *Store) args(extra ...any) []any {
 
 // run runs a script that answers a number.
 func (s *Store) run(ctx context.Context, op string, sc *redis.Script, uaid string, extra ...any) (int64, error) {
-	n, err := sc.Run(ctx, s.rdb, s.keys(uaid), s.args(extra...)...).Int64()
+	n, err := s.batch.run(ctx, sc, s.keys(uaid), s.args(extra...)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("simplepush: redis: %s: %w", op, err)
 	}
@@ -269,7 +270,7 @@ func (s *Store) AckPending(ctx context.Context, uaid string, acks []simplepush.U
 	for _, a := range acks {
 		extra = append(extra, a.ChannelID, version20(a.Version))
 	}
-	res, err := s.scripts.ackPending.Run(ctx, s.rdb, s.keys(uaid), s.args(extra...)...).StringSlice()
+	res, err := s.batch.run(ctx, s.scripts.ackPending, s.keys(uaid), s.args(extra...)).StringSlice()
 	if err != nil {
 		return dst, fmt.Errorf("simplepush: redis: ack pending: %w", err)
 	}

@@ -2,6 +2,8 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +107,66 @@ func TestRedisStoreAckPendingAfterScriptFlush(t *testing.T) {
 	got, err = s.AckPending(ctx, uaid, []simplepush.Update{{ChannelID: "b", Version: 5}}, nil)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("second AckPending: %v, %v", got, err)
+	}
+}
+
+// TestRedisStoreBatchedScripts: scripts started together go to Redis in
+// pipelines (the batcher); each caller still gets its own answer, also
+// when Redis lost the scripts in between (NOSCRIPT inside a pipeline).
+func TestRedisStoreBatchedScripts(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	s, _ := newRedisStore(t, rdb, simplepush.StoreTTLs{})
+	ctx := context.Background()
+	uaid := simplepush.NewUAID()
+	if _, err := s.Connect(ctx, uaid, simplepush.Route{Node: "a", ConnectedAt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	for i := range n {
+		if err := s.Register(ctx, uaid, fmt.Sprint("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 3 {
+		if round == 2 {
+			if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				chid := fmt.Sprint("c", i)
+				v := uint64(10*round + i%5 + 1) // newer than the last round
+				if ok, err := s.Update(ctx, uaid, chid, v); err != nil || !ok {
+					errs <- fmt.Errorf("round %d: update %s v%d: %v %v", round, chid, v, ok, err)
+				}
+				if ok, err := s.Update(ctx, uaid, chid, v); err != nil || ok {
+					errs <- fmt.Errorf("round %d: same version again %s: %v %v", round, chid, ok, err)
+				}
+				if _, err := s.Update(ctx, uaid, "nope"+chid, v); !errors.Is(err, simplepush.ErrUnknownChannel) {
+					errs <- fmt.Errorf("round %d: unknown channel: %v", round, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		got, err := s.Pending(ctx, uaid, nil)
+		if err != nil || len(got) != n {
+			t.Fatalf("round %d: %d pending, %v", round, len(got), err)
+		}
+		for _, u := range got {
+			var i int
+			fmt.Sscanf(u.ChannelID, "c%d", &i)
+			if want := uint64(10*round + i%5 + 1); u.Version != want {
+				t.Fatalf("round %d: %s at v%d, want v%d", round, u.ChannelID, u.Version, want)
+			}
+		}
 	}
 }
