@@ -647,6 +647,12 @@ func (c *conn) assignID(st *stream) {
 	if st.aborted {
 		return
 	}
+	if c.goAwayRecv || c.err != nil {
+		// The server said it takes no new stream: this one never reaches
+		// it, and the request can be retried elsewhere.
+		st.refused = true
+		return
+	}
 	id := c.nextID
 	c.nextID += 2
 	st.sid.Store(id)

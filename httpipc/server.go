@@ -183,6 +183,9 @@ func (s *Server) serve(ctx context.Context, car carrier) error {
 	if err != nil {
 		return err
 	}
+	if s.trackIdle.Load() {
+		s.lastEnd.Store(time.Now().UnixNano()) // a new client counts as activity for ServeIdle
+	}
 	stop := context.AfterFunc(ctx, func() { s.endConn(c) })
 	defer stop()
 	c.readLoop()

@@ -236,7 +236,8 @@ func (r *Registry) Dial(ctx context.Context, name string) (net.Conn, error) {
 			return c, nil
 		}
 		if !notListening(err) || len(s.Command) == 0 {
-			if ctx.Err() != nil {
+			if ctxEnding(ctx) {
+				<-ctx.Done()
 				err = ctx.Err()
 			}
 			if notListening(err) {

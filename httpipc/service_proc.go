@@ -103,6 +103,17 @@ const (
 	readyPollMax = 50 * time.Millisecond
 )
 
+// ctxEnding reports whether ctx is done or its deadline has passed (a dial
+// bounded by that deadline can fail with a timeout an instant before ctx
+// reports it).
+func ctxEnding(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // waitReady dials path until it accepts, the app exits, its watchdog
 // kills it, or ctx is done.
 func (p *process) waitReady(ctx context.Context, path string) (net.Conn, error) {
@@ -114,7 +125,7 @@ func (p *process) waitReady(ctx context.Context, path string) (net.Conn, error) 
 		if err == nil {
 			return c, nil
 		}
-		if !notListening(err) && ctx.Err() == nil {
+		if !notListening(err) && !ctxEnding(ctx) {
 			return nil, &ServiceError{Err: err}
 		}
 		select {

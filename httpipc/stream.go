@@ -26,6 +26,7 @@ type stream struct {
 	scredit    int64
 	localDone  bool // END_STREAM sent (or aborted)
 	remoteDone bool // END_STREAM received (or aborted)
+	refused    bool // a client stream that got no id: the connection was going away
 	removed    bool // no longer in c.streams
 	finPending bool // our END_STREAM is being queued: keep counting st
 	released   bool // no longer counted in c.nActive
@@ -278,6 +279,9 @@ func (st *stream) writeErr(err error) error {
 	defer c.mu.Unlock()
 	if st.err != nil {
 		return st.err
+	}
+	if st.refused {
+		return &StreamError{Code: ErrCodeRefusedStream, Cause: wrapf(ErrStreamRefused, "connection going away before the stream was sent")}
 	}
 	if e := c.errLocked(); e != nil {
 		return peerGone(e)
