@@ -12,19 +12,24 @@ import (
 // caller still waits no longer than its own context).
 const batchTimeout = 5 * time.Second
 
+// maxInflight is how many batches may be in flight at once: two, so that
+// a PUT's script does not wait behind the previous delivery's ack (the
+// common case of a user agent that acks while the next PUT arrives).
+const maxInflight = 2
+
 // batcher runs the scripts of concurrent callers as one pipeline (group
-// commit): while one caller's script is in flight, the scripts that
-// others start queue up, and go to Redis together once it returns. Under
-// load (every PUT and every ack is a script) Redis is then woken, and
-// reads and writes its socket, once per batch rather than once per
-// script, and so is the client; a lone caller pays nothing more than a
-// plain EVALSHA.
+// commit): while maxInflight scripts or batches are in flight, the
+// scripts that others start queue up, and go to Redis together once one
+// returns. Under load (every PUT and every ack is a script) Redis is then
+// woken, and reads and writes its socket, once per batch rather than once
+// per script, and so is the client; a caller that finds a free slot pays
+// nothing more than a plain EVALSHA.
 type batcher struct {
 	rdb redis.UniversalClient
 
-	mu    sync.Mutex
-	queue []*batchOp
-	busy  bool // a batch is in flight; the queue goes next
+	mu       sync.Mutex
+	queue    []*batchOp
+	inflight int // batches in flight, up to maxInflight
 }
 
 type batchOp struct {
@@ -41,8 +46,8 @@ type batchOp struct {
 func (b *batcher) run(ctx context.Context, sc *redis.Script, keys []string, args []any) *redis.Cmd {
 	op := &batchOp{ctx: ctx, sc: sc, keys: keys, args: args, done: make(chan struct{})}
 	b.mu.Lock()
-	b.queue = append(b.queue, op)
-	if b.busy {
+	if b.inflight >= maxInflight {
+		b.queue = append(b.queue, op)
 		b.mu.Unlock()
 		select {
 		case <-op.done:
@@ -53,22 +58,21 @@ func (b *batcher) run(ctx context.Context, sc *redis.Script, keys []string, args
 			return cmd
 		}
 	}
-	b.busy = true
-	batch := b.queue
-	b.queue = nil
+	b.inflight++
 	b.mu.Unlock()
-	b.send(batch)
+	b.send([]*batchOp{op})
 	b.next()
 	return op.cmd
 }
 
-// next sends what queued up meanwhile, in a goroutine of its own so the
-// caller that sent the last batch returns at once.
+// next hands the slot of a batch that returned to what queued up
+// meanwhile, sent from a goroutine of its own so the caller that sent the
+// last batch returns at once; with nothing queued the slot is free.
 func (b *batcher) next() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.queue) == 0 {
-		b.busy = false
+		b.inflight--
 		return
 	}
 	batch := b.queue
