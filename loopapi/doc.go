@@ -52,6 +52,9 @@
 //   - Malformed JSON gets a JSON error body (400 errno 106) where
 //     upstream sent an HTML page; a body over Options.MaxBodySize (64 KiB)
 //     is 413 errno 113; a non-string push URL is 400, not a crash.
+//   - POST /registration keeps only the "calls" and "rooms" push URLs
+//     (every topic's URL is still validated); upstream stored any topic
+//     name, so one session could grow its record without bound.
 //   - A registered user's identity is sealed with AES-256-GCM under
 //     SHA-256 of the session's Hawk id (upstream: NaCl secretbox under the
 //     same id); as upstream, the store alone cannot tell whose it is.

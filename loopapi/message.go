@@ -313,7 +313,9 @@ func ValidateSubject(p Params, maxLen int) (string, *Error) {
 
 // ParseRegistration validates the body (and the ?simplePushURL= query
 // value) of POST /registration into topic -> URL pairs; an empty result
-// means "only a session".
+// means "only a session". Every topic's URL is validated, but only the
+// topics the server wakes (TopicCalls, TopicRooms) are returned, so a
+// session cannot grow its record with ever new topic names.
 func ParseRegistration(p Params, query string) (map[string]string, *Error) {
 	urls := map[string]string{}
 	if m, ok := p["simplePushURLs"].(map[string]any); ok {
@@ -322,7 +324,9 @@ func ParseRegistration(p Params, query string) (map[string]string, *Error) {
 			if !ok || !strings.HasPrefix(s, "http") {
 				return nil, errInvalid("simplePushURLs." + topic + " should be a valid url")
 			}
-			urls[topic] = s
+			if topic == TopicCalls || topic == TopicRooms {
+				urls[topic] = s
+			}
 		}
 	} else if p.Has("simplePushURLs") && p["simplePushURLs"] != nil {
 		return nil, errInvalid("simplePushURLs should be an object")

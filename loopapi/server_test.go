@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -572,5 +573,51 @@ func TestBehindProxy(t *testing.T) {
 	a = do(t, srv.URL, raw{method: "GET", path: "/v0/call-url", token: tok}) // signed for the local Host
 	if e := wantErr(t, a, 401, loopapi.ErrnoInvalidAuthToken, ""); e.AuthMessage() != "Bad mac" {
 		t.Fatalf("signed for the wrong host: %s", a.body)
+	}
+}
+
+// pushURLRecorder records the push URLs the server stores.
+type pushURLRecorder struct {
+	loopapi.Store
+	mu     sync.Mutex
+	topics map[string]bool
+}
+
+func (r *pushURLRecorder) SetPushURLs(ctx context.Context, user, id string, urls map[string]string, ttl time.Duration) error {
+	r.mu.Lock()
+	for t := range urls {
+		r.topics[t] = true
+	}
+	r.mu.Unlock()
+	return r.Store.SetPushURLs(ctx, user, id, urls, ttl)
+}
+
+// A session registering URLs under ever new topic names must not grow
+// its record without bound: only the topics the server wakes (calls,
+// rooms) are kept; others are validated and dropped.
+func TestRegistrationKeepsOnlyKnownTopics(t *testing.T) {
+	rec := &pushURLRecorder{Store: loopapi.NewMemoryStore(loopapi.MemoryStoreOptions{}), topics: map[string]bool{}}
+	srv := loopapitest.Start(t, loopapi.Options{Store: rec})
+	_, tok := session(t, srv.URL, nil)
+	for i := range 20 {
+		urls := map[string]string{}
+		for j := range 50 {
+			urls[fmt.Sprintf("t%d-%d", i, j)] = "http://127.0.0.1:1/x"
+		}
+		if i == 0 {
+			urls[loopapi.TopicCalls] = "http://127.0.0.1:1/calls"
+			urls[loopapi.TopicRooms] = "http://127.0.0.1:1/rooms"
+		}
+		a := do(t, srv.URL, raw{method: "POST", path: "/registration", body: string(mustJSON(map[string]any{"simplePushURLs": urls})), token: tok})
+		if a.status != 200 {
+			t.Fatalf("registration %d: %d %s", i, a.status, a.body)
+		}
+	}
+	wantErr(t, do(t, srv.URL, raw{method: "POST", path: "/registration", body: `{"simplePushURLs":{"other":"ftp://x"}}`, token: tok}),
+		400, loopapi.ErrnoInvalidParameters, "simplePushURLs.other should be a valid url")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.topics) != 2 || !rec.topics[loopapi.TopicCalls] || !rec.topics[loopapi.TopicRooms] {
+		t.Fatalf("%d topics stored (calls %v, rooms %v), want only calls and rooms", len(rec.topics), rec.topics[loopapi.TopicCalls], rec.topics[loopapi.TopicRooms])
 	}
 }

@@ -39,8 +39,8 @@ type Store interface {
 	// session, call URLs, calls, rooms) and session id.
 	DeleteAccount(ctx context.Context, user, id string) error
 
-	// SetPushURLs replaces the push URLs (topic -> URL) of one session of
-	// user.
+	// SetPushURLs sets the push URLs (topic -> URL) of one session of
+	// user, each replacing that session's URL of the same topic.
 	SetPushURLs(ctx context.Context, user, id string, urls map[string]string, ttl time.Duration) error
 	// DeletePushURLs removes the push URLs of one session of user.
 	DeletePushURLs(ctx context.Context, user, id string) error
