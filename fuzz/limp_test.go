@@ -2,10 +2,14 @@ package fuzz
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/appwire/appwire/internal/wsconn"
 	"github.com/appwire/appwire/limpwire"
 	"github.com/appwire/appwire/limpwire/limpwiretest"
 )
@@ -58,5 +62,48 @@ func TestLIMPQuota(t *testing.T) {
 	rep, err := LIMP(testCtx(t), s.URL, LIMPOptions{Options: Options{MaxInputs: 60, Seed: 2, BatchSize: 20}})
 	if err != nil || rep.Throttled == 0 || rep.PeerDown || len(rep.Violations) > 0 {
 		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+// A server that accepts any token (it never checks the signature) is
+// caught.
+func TestLIMPFindsUncheckedTokens(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := wsconn.Upgrade(w, r, wsconn.UpgradeOptions{})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.WriteText(ctx, []byte(`{"status":200,"msg":"Connection ready","args":{"code":"CORE_CONN_READY"}}`))
+		for {
+			_, msg, err := c.ReadMessage(ctx, nil)
+			if err != nil {
+				return
+			}
+			var f struct {
+				CallID string `json:"call_id"`
+			}
+			_ = json.Unmarshal(msg, &f)
+			reply, _ := json.Marshal(map[string]any{"status": 200, "msg": "OK", "args": map[string]any{"call_id": f.CallID}})
+			if c.WriteText(ctx, reply) != nil {
+				return
+			}
+		}
+	})
+	url := "ws" + strings.TrimPrefix(strings.TrimSuffix(serveLoopback(t, h, nil), "/api"), "http") + "/ws"
+	rep, err := LIMP(testCtx(t), url, LIMPOptions{Options: Options{MaxInputs: 100, Seed: 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caught := false
+	for _, v := range rep.Violations {
+		caught = caught || strings.Contains(v.Rule, "CORE_REQ_INVALID_TOKEN")
+	}
+	if !caught || !rep.Failed() {
+		var out bytes.Buffer
+		rep.WriteText(&out)
+		t.Fatalf("unchecked tokens not caught:\n%s", out.String())
 	}
 }
