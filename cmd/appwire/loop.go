@@ -37,6 +37,7 @@ func cmdLoop(ctx context.Context, c *cli, args []string) int {
 			loopUsage(c)
 			return exitOK
 		}
+		c.errorf("loop: unknown subcommand %q", args[0])
 	}
 	loopUsage(c)
 	return exitUsage
@@ -77,16 +78,22 @@ func loopFlags(c *cli, name string, args []string, npos int, def func(fs *flag.F
 		return nil, exitUsage, false
 	}
 	if len(pos) != npos {
+		c.errorf("loop %s: want %d argument(s), got %d", name, npos, len(pos))
 		fs.Usage()
 		return nil, exitUsage, false
 	}
 	return pos, 0, true
 }
 
-// loopClient returns a client of url with session (or $APPWIRE_LOOP_SESSION).
-func loopClient(c *cli, url, session string) (*loopapi.Client, bool) {
+// loopClient returns a client of url with session (or $APPWIRE_LOOP_SESSION);
+// with need set, a missing session is a usage error.
+func loopClient(c *cli, what, url, session string, need bool) (*loopapi.Client, bool) {
 	if session == "" {
 		session = os.Getenv(envLoopSession)
+	}
+	if need && session == "" {
+		c.errorf("loop %s: no session: pass --session TOKEN (what loop register printed) or set $%s", what, envLoopSession)
+		return nil, false
 	}
 	cl, err := loopapi.NewClient(url, loopapi.ClientOptions{SessionToken: session})
 	if err != nil {
@@ -117,7 +124,7 @@ func loopRegister(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	cl, ok := loopClient(c, pos[0], session)
+	cl, ok := loopClient(c, "register", pos[0], session, false)
 	if !ok {
 		return exitUsage
 	}
@@ -141,7 +148,7 @@ func loopCallURL(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	cl, ok := loopClient(c, pos[0], session)
+	cl, ok := loopClient(c, "call-url", pos[0], session, true)
 	if !ok {
 		return exitUsage
 	}
@@ -198,7 +205,7 @@ func loopCalls(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return code
 	}
-	cl, ok := loopClient(c, pos[0], session)
+	cl, ok := loopClient(c, "calls", pos[0], session, true)
 	if !ok {
 		return exitUsage
 	}

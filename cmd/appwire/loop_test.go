@@ -160,12 +160,26 @@ func TestLoopSteps(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "loop", "call", inst.url, "--", token+"x"); code != exitFailed || !strings.Contains(errs, "errno 105") {
 		t.Fatalf("unknown token: exit %d %s", code, errs)
 	}
-	if code, _, _ := runCLI(t, "", "loop", "call-url", inst.url, "--session", ""); code != exitFailed {
-		t.Fatalf("no session: exit %d", code)
+	// A missing session is the user's mistake: exit 2 and say what to pass.
+	t.Setenv(envLoopSession, "")
+	for _, sub := range []string{"call-url", "calls"} {
+		code, _, errs := runCLI(t, "", "loop", sub, inst.url)
+		if code != exitUsage || !strings.HasPrefix(errs, "appwire: loop "+sub+": no session: pass --session") {
+			t.Fatalf("%s without a session: exit %d %q", sub, code, errs)
+		}
 	}
-	for _, args := range [][]string{{"loop"}, {"loop", "frob"}, {"loop", "call", inst.url}, {"loop", "callee", inst.url}} {
-		if code, _, _ := runCLI(t, "", args...); code != exitUsage {
-			t.Fatalf("%q: exit %d, want %d", args, code, exitUsage)
+	for _, tc := range []struct {
+		args []string
+		msg  string // the first line of stderr starts with it
+	}{
+		{[]string{"loop"}, "usage: "},
+		{[]string{"loop", "frob"}, `appwire: loop: unknown subcommand "frob"`},
+		{[]string{"loop", "call", inst.url}, "appwire: loop call: want 2 argument(s), got 1"},
+		{[]string{"loop", "callee", inst.url}, "appwire: loop callee: "},
+	} {
+		code, _, errs := runCLI(t, "", tc.args...)
+		if code != exitUsage || !strings.HasPrefix(errs, tc.msg) {
+			t.Fatalf("%q: exit %d, want %d, stderr %q", tc.args, code, exitUsage, errs)
 		}
 	}
 }
