@@ -111,12 +111,13 @@ func serveLoop(ctx context.Context, ln net.Listener, env *serveEnv, cfg *loopSer
 	}
 	// The suite parameters that fit: the local verifier's assertions, the
 	// replay check, and the timers given (the others keep upstream's
-	// values, which the suite does not wait for).
+	// values, which the suite does not wait for). The replay case is
+	// SHOULD-level: --strict runs it.
 	params := map[string]string{
 		loopsuite.ParamAssertion:   "local:{identity}",
 		loopsuite.ParamReplayCheck: "true",
 	}
-	conform := fmt.Sprintf("go run ./cmd/appwire conform loop %s --%s local:{identity} --%s true", base, loopsuite.ParamAssertion, loopsuite.ParamReplayCheck)
+	conform := fmt.Sprintf("go run ./cmd/appwire conform loop %s --strict --%s local:{identity} --%s true", base, loopsuite.ParamAssertion, loopsuite.ParamReplayCheck)
 	if profile == loopapi.ProfileHead {
 		conform += " --profile " + loopsuite.ProfileHead
 	}

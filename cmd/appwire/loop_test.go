@@ -228,3 +228,28 @@ func liveCallee(t *testing.T, loopURL, pushURL string) string {
 		}
 	}
 }
+
+// The conform line serve prints passes and runs every case the printed
+// parameters are for: the replay case is SHOULD-level, so the line must
+// carry --strict for its --replay-check to mean anything.
+func TestLoopServePrintedConform(t *testing.T) {
+	inst := startLoopServe(t, "")
+	line := ""
+	for _, ex := range inst.examples {
+		if strings.Contains(ex, " conform loop ") {
+			line = ex
+		}
+	}
+	if line == "" {
+		t.Fatalf("no conform line in %q", inst.examples)
+	}
+	code, out, errs := runCLI(t, "", exampleArgs(t, line)...)
+	if code != exitOK {
+		t.Fatalf("%s: exit %d\n%s\n%s", line, code, out, errs)
+	}
+	for _, id := range []string{"loop/3.5/1", "loop/4.13/1"} {
+		if !strings.Contains(out, "PASS  "+id+" ") {
+			t.Errorf("%s did not pass %s:\n%s", line, id, out)
+		}
+	}
+}
