@@ -83,6 +83,10 @@ var (
 	ErrGreeting = errors.New("limpwire: unexpected greeting")
 	// ErrNoSession: Reauth or Signout without a session.
 	ErrNoSession = errors.New("limpwire: no session")
+	// ErrWatchBehind: a watch call's reader left 256 replies unread, so
+	// the client ended the watch (WatchCall.Err) rather than stall the
+	// other calls of the connection.
+	ErrWatchBehind = errors.New("limpwire: watch reader fell behind")
 )
 
 // Client is the Go counterpart of the Angular SDK: one WebSocket to a LIMP
@@ -115,41 +119,49 @@ type pending struct {
 	watch bool
 	gen   int
 
-	mu       sync.Mutex
-	closed   bool
-	stop     chan struct{}
-	stopOnce sync.Once
+	mu     sync.Mutex
+	closed bool
+	err    error // why a watch ended early (ErrWatchBehind)
 }
+
+// clientWatchBuffer is how many replies a watch call holds for its reader; one
+// more ends the watch with ErrWatchBehind rather than stalling the
+// connection's other calls.
+const clientWatchBuffer = 256
 
 func newPending(watch bool, gen int) *pending {
 	n := 1
 	if watch {
-		n = 16
+		n = clientWatchBuffer
 	}
-	return &pending{ch: make(chan *Reply, n), watch: watch, gen: gen, stop: make(chan struct{})}
+	return &pending{ch: make(chan *Reply, n), watch: watch, gen: gen}
 }
 
-// deliver hands r to the caller; it blocks (watch calls) until the
-// caller takes it, the call is closed, or done.
-func (p *pending) deliver(r *Reply, done <-chan struct{}) {
+// deliver hands r to the caller without blocking the read loop; false
+// means the buffer is full (a watch whose reader fell clientWatchBuffer behind).
+func (p *pending) deliver(r *Reply) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return
+		return true
 	}
 	select {
 	case p.ch <- r:
-	case <-p.stop:
-	case <-done:
+		return true
+	default:
+		return false
 	}
 }
 
 // close ends the call's reply channel; safe to call more than once.
-func (p *pending) close() {
-	p.stopOnce.Do(func() { close(p.stop) })
+func (p *pending) close() { p.fail(nil) }
+
+// fail closes the reply channel, recording err as the reason.
+func (p *pending) fail(err error) {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
+		p.err = err
 		close(p.ch)
 	}
 	p.mu.Unlock()
@@ -396,7 +408,18 @@ func (c *Client) read(ws *wsconn.Conn) {
 		if p == nil {
 			continue
 		}
-		p.deliver(r, c.done)
+		if !p.deliver(r) {
+			// A watch nobody reads: end it rather than stall every
+			// other call on this connection, and ask the server to
+			// stop it.
+			c.forget(id)
+			p.fail(ErrWatchBehind)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_, _ = c.Call(ctx, "watch/delete", []any{map[string]any{"watch": id}}, nil)
+			}()
+		}
 	}
 }
 
@@ -704,22 +727,34 @@ type WatchCall struct {
 	c  *Client
 	id string
 	ch chan *Reply
+	p  *pending
 }
 
 // Watch starts a watch call. Its first reply ("Created watch task.")
 // and every later one arrive on Replies, which is closed when the
-// connection ends or Stop returns.
+// connection ends or Stop returns. Replies holds 256 replies; a reader
+// that falls further behind has its watch ended (Replies closes, Err
+// returns ErrWatchBehind), so it never stalls the connection's other
+// calls.
 func (c *Client) Watch(ctx context.Context, endpoint string, query []any, doc map[string]any) (*WatchCall, error) {
 	id, p, release, err := c.send(ctx, false, endpoint, query, doc, true)
 	if err != nil {
 		return nil, err
 	}
 	release()
-	return &WatchCall{c: c, id: id, ch: p.ch}, nil
+	return &WatchCall{c: c, id: id, ch: p.ch, p: p}, nil
 }
 
 // Replies returns the watch's replies.
 func (w *WatchCall) Replies() <-chan *Reply { return w.ch }
+
+// Err returns why Replies closed early: ErrWatchBehind when the reader
+// fell behind; nil otherwise (Stop, or the connection ended).
+func (w *WatchCall) Err() error {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.err
+}
 
 // ID returns the watch id (its call_id).
 func (w *WatchCall) ID() string { return w.id }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -334,5 +335,36 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if err := <-shut; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A watch whose replies nobody reads must not stall the connection: the
+// other calls on the same client are still answered, and the neglected
+// watch ends (its Replies close) with ErrWatchBehind from Err.
+func TestWatchUnreadDoesNotStallCalls(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{QuotaIP: -1, QuotaAnon: -1})
+	ctx := testserver.Ctx(t)
+	w := dial(t, srv.URL, limpwire.ClientOptions{})
+	wc, err := w.Watch(ctx, "blob/watch", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := dial(t, srv.URL, limpwire.ClientOptions{})
+	for i := range 300 {
+		if _, err := other.Call(ctx, "blob/create", nil, map[string]any{"files": []any{}, "name": fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := w.Call(cctx, "blob/read", nil, nil); err != nil {
+		t.Fatalf("a call behind an unread watch: %v", err)
+	}
+	n := 0
+	for range wc.Replies() {
+		n++
+	}
+	if n == 0 || n > 256 || !errors.Is(wc.Err(), limpwire.ErrWatchBehind) {
+		t.Fatalf("unread watch: %d replies kept, Err %v", n, wc.Err())
 	}
 }
