@@ -538,6 +538,7 @@ func (m *machine) putDuringFlush(t *rapid.T) {
 	// Every other channel's update here is the flush's, which must be
 	// the newest version.
 	saw := func(up Update) {
+		so.markSent(up) // the server remembers what it wrote, this too
 		if ch := sl.user.channel(up.ChannelID); ch != nil && ch != c {
 			if !ch.registered || up.Version != ch.version {
 				t.Fatalf("%s: flush carried %s v%d, model %v v%d", so.name, up.ChannelID, up.Version, ch.registered, ch.version)
@@ -572,6 +573,9 @@ func (m *machine) putDuringFlush(t *rapid.T) {
 	}
 	if !slices.IsSorted(order) || order[len(order)-1] != v {
 		t.Fatalf("%s: versions of %s arrived as %v around a PUT of %d during the hello flush; the user agent ends at %d", so.name, c.chid, order, v, order[len(order)-1])
+	}
+	if so.sent[c.chid] <= v { // the ack of v
+		delete(so.sent, c.chid)
 	}
 	m.sent(so)
 }
