@@ -44,8 +44,10 @@
 // # Idle sockets
 //
 // An idle socket costs no goroutine and no buffer. On Linux it waits in
-// an epoll set (EPOLLONESHOT); readiness starts a goroutine that reads
-// every buffered message with pooled buffers and re-arms. Server.Stats
+// an epoll set (EPOLLONESHOT) that itself waits in the Go runtime's
+// netpoller; readiness starts a goroutine that reads every buffered
+// message with pooled buffers (a ready socket is read without setting a
+// deadline; only a read that would block sets one) and re-arms. Server.Stats
 // reports open, helloed and currently-read sockets. Elsewhere, and for
 // connections without a file descriptor (e.g. TLS terminated in-process),
 // a goroutine per socket waits instead. Terminate TLS in front of the
