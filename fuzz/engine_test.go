@@ -65,3 +65,33 @@ func TestEngineProgressAndPeerDown(t *testing.T) {
 		t.Errorf("err %v after %d inputs", err, p.inputs.Load())
 	}
 }
+
+// flakyPeer fails input 3 the first time only, input 5 every time.
+type flakyPeer struct {
+	fakePeer
+	seen3 atomic.Bool
+}
+
+func (p *flakyPeer) input(_ context.Context, i int) (string, *Violation) {
+	switch {
+	case i == 3 && !p.seen3.Swap(true), i == 5:
+		return "x", &Violation{Level: Must, Rule: "r", Got: "bad", Input: &Input{Index: i}}
+	}
+	return "x", nil
+}
+
+// A violation is confirmed by sending its input again: one that does not
+// show again is kept as SHOULD, one that does stays MUST.
+func TestEngineConfirms(t *testing.T) {
+	rep, err := run(context.Background(), "fake", Options{MaxInputs: 10, BatchSize: 10, Workers: 1}.withDefaults(), &flakyPeer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := map[int]Level{}
+	for _, v := range rep.Violations {
+		levels[v.Input.Index] = v.Level
+	}
+	if len(levels) != 2 || levels[3] != Should || levels[5] != Must || rep.Inputs != 10 {
+		t.Errorf("levels %v, %d inputs", levels, rep.Inputs)
+	}
+}
