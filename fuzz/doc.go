@@ -20,7 +20,9 @@
 // flight, a liveness probe after every batch (a failed probe reports the
 // peer down with the batch that preceded, and stops the run), and
 // [Options].Progress after each batch; [Options].Rate paces a peer with
-// quotas.
+// quotas. A MUST violation is confirmed by sending its input again: one
+// that does not show the second time is reported as SHOULD, so that an
+// intermittent slowness does not fail a run.
 //
 // Inputs are generated from Options.Seed and their index alone, so a
 // violation is reproduced by running again with the same seed (the
