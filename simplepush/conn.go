@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -123,7 +124,9 @@ func (c *conn) readNow(b []byte) (n int, err error, again bool) {
 	return n, nil, false
 }
 
-// writeNow writes what the socket takes without waiting.
+// writeNow writes what the socket takes without waiting. A write
+// deadline left over from an earlier blocking write is not an error here:
+// the caller sets a fresh one for what is left.
 func (c *conn) writeNow(b []byte) (n int, err error) {
 	var serr error
 	cerr := c.rc.Write(func(fd uintptr) bool {
@@ -131,6 +134,8 @@ func (c *conn) writeNow(b []byte) (n int, err error) {
 		return true
 	})
 	switch {
+	case errors.Is(cerr, os.ErrDeadlineExceeded):
+		return 0, nil
 	case cerr != nil:
 		return 0, cerr
 	case serr == syscall.EAGAIN || serr == syscall.EINTR:
@@ -298,6 +303,9 @@ func (c *conn) write(p []byte) error {
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
 	_, err := c.nc.Write(p)
+	if err == nil {
+		_ = c.nc.SetWriteDeadline(time.Time{})
+	}
 	return err
 }
 

@@ -2,10 +2,13 @@ package simplepush
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/appwire/appwire/internal/wsconn"
 )
@@ -89,4 +92,43 @@ func TestIdleConnectionsCostNoGoroutine(t *testing.T) {
 	}
 	perConn := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
 	t.Logf("%d idle helloed sockets: goroutines %d -> %d; heap %d B per socket (client + server + store record)", n, g0, g1, perConn)
+}
+
+// TestWriteAfterStaleDeadline: a socket once written with a deadline
+// (a write that would have blocked) keeps working after that deadline
+// passed: the next write, tried without waiting first, must not fail on
+// the old deadline.
+func TestWriteAfterStaleDeadline(t *testing.T) {
+	ts := startServer(t, Options{})
+	nc := rawHello(t, strings.TrimSuffix(strings.TrimPrefix(ts.ws, "ws://"), "/"))
+	defer nc.Close()
+	var c *conn
+	for deadline := time.Now().Add(5 * time.Second); c == nil && time.Now().Before(deadline); {
+		ts.mu.Lock()
+		for _, x := range ts.byUAID {
+			c = x
+		}
+		ts.mu.Unlock()
+		if c == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if c == nil {
+		t.Fatal("no helloed socket")
+	}
+	if c.rc == nil {
+		t.Skip("no raw descriptor on this platform")
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(-time.Second)) // what an old blocking write leaves
+	if err := c.writeText([]byte(`{"messageType":"notification","updates":[]}`)); err != nil {
+		t.Fatalf("write after a stale deadline: %v", err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var hdr [2]byte
+	if _, err := io.ReadFull(nc, hdr[:]); err != nil || hdr[0] != 0x81 {
+		t.Fatalf("client read %x, %v; want a text frame", hdr, err)
+	}
+	if c.isClosed() {
+		t.Fatal("socket closed")
+	}
 }
