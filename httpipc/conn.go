@@ -43,6 +43,7 @@ type conn struct {
 	goAwayLast uint64
 	goAwayErr  error
 	closing    bool // no new streams; close when the last one ends
+	drainPing  bool // the PING after our GOAWAY is out (closeWhenPeerCaughtUp)
 	err        error
 	done       chan struct{}
 	idleTimer  *time.Timer
@@ -226,6 +227,11 @@ func (c *conn) dispatch(f *Frame) error {
 		return c.onCredit(f)
 	case FramePing:
 		if f.Flags&FlagAck != 0 {
+			if string(f.Data) == goAwayPing {
+				// The peer has read our GOAWAY: whatever stream it opened
+				// before was refused on the way; close now.
+				go c.closeGracefully()
+			}
 			return nil // any frame proves liveness; see checkAlive
 		}
 		pong := Frame{Type: FramePing, Flags: FlagAck, Data: f.Data}
@@ -423,7 +429,7 @@ func (c *conn) removeLocked(st *stream) {
 	}
 	if c.nActive == 0 {
 		if c.closing {
-			go c.closeGracefully()
+			go c.closeWhenPeerCaughtUp()
 		} else {
 			c.armIdleLocked()
 		}
@@ -443,13 +449,39 @@ func (c *conn) armIdleLocked() {
 
 func (c *conn) onIdle() {
 	c.mu.Lock()
-	if c.nActive > 0 || c.err != nil {
+	idle := c.nActive == 0 && c.err == nil
+	c.mu.Unlock()
+	if idle {
+		c.goAway()
+	}
+}
+
+// goAwayPing is the PING payload a server sends after its GOAWAY.
+const goAwayPing = "goaway\x00\x00"
+
+// closeWhenPeerCaughtUp closes a server connection that sent GOAWAY and has
+// no open stream once the peer has read the GOAWAY: a PING goes after it,
+// and its ack comes back behind any stream the peer opened before (those
+// are refused with REFUSED_STREAM, which a client retries elsewhere).
+// Closing at once would drop such a request with the connection. A peer
+// that does not answer is closed after a second. A client closes at once.
+func (c *conn) closeWhenPeerCaughtUp() {
+	c.mu.Lock()
+	if c.client || c.err != nil || c.drainPing {
+		pinged := c.drainPing
 		c.mu.Unlock()
+		if !pinged {
+			c.closeGracefully()
+		}
 		return
 	}
-	c.closing = true
+	c.drainPing = true
 	c.mu.Unlock()
-	c.closeGracefully()
+	if c.wq.control(&Frame{Type: FramePing, Data: []byte(goAwayPing)}) != nil {
+		c.closeGracefully()
+		return
+	}
+	time.AfterFunc(time.Second, c.closeGracefully)
 }
 
 // closeGracefully sends GOAWAY(NO_ERROR) and closes after the queue drains.
@@ -470,7 +502,7 @@ func (c *conn) goAway() {
 	c.mu.Unlock()
 	c.wq.control(&Frame{Type: FrameGoAway, LastStreamID: last, Code: ErrCodeNo})
 	if empty {
-		c.closeGracefully()
+		c.closeWhenPeerCaughtUp()
 	}
 }
 
