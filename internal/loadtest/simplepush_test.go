@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appwire/appwire/internal/redistest"
+	"github.com/appwire/appwire/simplepush/redisstore"
 )
 
 const childEnv = "APPWIRE_LOADTEST_CHILD"
@@ -70,8 +73,8 @@ func TestRunSimplePushSmall(t *testing.T) {
 			t.Errorf("%s: percentiles out of order %+v", name, l)
 		}
 	}
-	if rep.ServerDelivered != 200 {
-		t.Errorf("server delivered %d, want 200", rep.ServerDelivered)
+	if rep.ServerDelivered != 200 || rep.ExtraMessages != 0 || rep.Store != "memory" {
+		t.Errorf("server delivered %d, want 200; %d messages besides them, want 0; store %q", rep.ServerDelivered, rep.ExtraMessages, rep.Store)
 	}
 	if rep.Ratio <= 0 {
 		t.Errorf("ratio %v", rep.Ratio)
@@ -82,6 +85,35 @@ func TestRunSimplePushSmall(t *testing.T) {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, sb.String())
 		}
+	}
+}
+
+// TestRunSimplePushRedis: with Config.Redis the server child keeps its
+// users and channels in that Redis (they are there after the run), the
+// deliveries all arrive, once each, and the report names the store.
+func TestRunSimplePushRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := RunSimplePush(ctx, Config{
+		Conns: 20, Deliveries: 100, Workers: 4, Dialers: 8, Steps: []int{10},
+		Duration: time.Minute, Redis: srv.URL(),
+		ServerCommand: []string{os.Args[0]}, ServerEnv: []string{childEnv + "=1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Store != "redis" || rep.Deliveries.Count != 100 || rep.Deliveries.Errors != 0 || rep.ServerDelivered != 100 || rep.ExtraMessages != 0 {
+		t.Fatalf("store %q, deliveries %+v, server delivered %d, extra messages %d", rep.Store, rep.Deliveries, rep.ServerDelivered, rep.ExtraMessages)
+	}
+	keys, err := srv.Client(t).Keys(ctx, redisstore.DefaultPrefix+"*:ch").Result()
+	if err != nil || len(keys) != 20 {
+		t.Fatalf("%d channel hashes in Redis (%v), want one per connection (20)", len(keys), err)
+	}
+	var sb strings.Builder
+	rep.WriteText(&sb)
+	if !strings.Contains(sb.String(), "redis store") {
+		t.Errorf("text report does not name the store:\n%s", sb.String())
 	}
 }
 
