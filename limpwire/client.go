@@ -401,14 +401,21 @@ func (c *Client) read(ws *wsconn.Conn) {
 		id := r.CallID()
 		c.mu.Lock()
 		p := c.pending[id]
-		if p != nil && !p.watch {
+		// A call ends with its reply; a watch with a reply that is not
+		// 200 (refused, or ended by the server).
+		ended := p != nil && (!p.watch || r.Status != 200)
+		if ended {
 			delete(c.pending, id)
 		}
 		c.mu.Unlock()
 		if p == nil {
 			continue
 		}
-		if !p.deliver(r) {
+		if p.deliver(r) {
+			if ended && p.watch {
+				p.close()
+			}
+		} else {
 			// A watch nobody reads: end it rather than stall every
 			// other call on this connection, and ask the server to
 			// stop it.
@@ -732,7 +739,8 @@ type WatchCall struct {
 
 // Watch starts a watch call. Its first reply ("Created watch task.")
 // and every later one arrive on Replies, which is closed when the
-// connection ends or Stop returns. Replies holds 256 replies; a reader
+// connection ends, Stop returns, or after a reply that is not 200 (the
+// server refused or ended the watch). Replies holds 256 replies; a reader
 // that falls further behind has its watch ended (Replies closes, Err
 // returns ErrWatchBehind), so it never stalls the connection's other
 // calls.

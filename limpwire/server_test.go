@@ -368,3 +368,27 @@ func TestWatchUnreadDoesNotStallCalls(t *testing.T) {
 		t.Fatalf("unread watch: %d replies kept, Err %v", n, wc.Err())
 	}
 }
+
+// A watch the server refuses (its first reply is not 200) is over: its
+// Replies close after that reply, and the client forgets the call.
+func TestWatchRefusedEnds(t *testing.T) {
+	srv := limpwiretest.Start(t, limpwire.Options{})
+	ctx := testserver.Ctx(t)
+	c := dial(t, srv.URL, limpwire.ClientOptions{})
+	wc, err := c.Watch(ctx, "nosuch/watch", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-wc.Replies()
+	if first == nil || first.Status != 400 {
+		t.Fatalf("first reply %+v", first)
+	}
+	select {
+	case r, ok := <-wc.Replies():
+		if ok {
+			t.Fatalf("a reply after the refusal: %+v", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Replies of a refused watch still open")
+	}
+}
