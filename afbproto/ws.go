@@ -274,14 +274,25 @@ func (c *wsConn) forget(e *Event) {
 	c.mu.Unlock()
 }
 
+// shutdownWriteGrace bounds how long shutdown waits for a write in
+// progress before cutting it off.
+const shutdownWriteGrace = 500 * time.Millisecond
+
 // shutdown ends the connection once: pending calls are cancelled, queued
 // messages dropped, the close frame sent with code, subscriptions
 // released.
 func (c *wsConn) shutdown(ctx context.Context, code wsconn.StatusCode, reason string) {
 	c.once.Do(func() {
 		c.cancel()
-		c.ws.NetConn().SetWriteDeadline(time.Unix(1, 0)) // unblock the writer
-		<-c.wdone
+		// Let a write in progress finish, so the close frame never
+		// follows half an event; a writer blocked on a peer that does
+		// not read is stopped by moving its deadline to the past.
+		select {
+		case <-c.wdone:
+		case <-time.After(shutdownWriteGrace):
+			c.ws.NetConn().SetWriteDeadline(time.Unix(1, 0))
+			<-c.wdone
+		}
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		c.ws.Close(ctx, code, reason)
 		cancel()
