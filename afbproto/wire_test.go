@@ -251,11 +251,21 @@ func TestParseReplyTolerant(t *testing.T) {
 func TestFrameParseDoesNotAllocate(t *testing.T) {
 	in := []byte(goldenFrames[1])
 	var f afbproto.Frame
-	if n := testing.AllocsPerRun(100, func() { f.Parse(in) }); n != 0 {
+	// AllocsPerRun counts every goroutine's allocations: a goroutine an
+	// earlier test left finishing (a server shutting down) can add its
+	// own, so the fewest of a few measurements is the codec's.
+	allocs := func(fn func()) float64 {
+		least := testing.AllocsPerRun(100, fn)
+		for i := 0; i < 4 && least > 0; i++ {
+			least = min(least, testing.AllocsPerRun(100, fn))
+		}
+		return least
+	}
+	if n := allocs(func() { f.Parse(in) }); n != 0 {
 		t.Errorf("Frame.Parse allocates %v times per frame", n)
 	}
 	buf := make([]byte, 0, 512)
-	if n := testing.AllocsPerRun(100, func() { buf = f.Append(buf[:0]) }); n != 0 {
+	if n := allocs(func() { buf = f.Append(buf[:0]) }); n != 0 {
 		t.Errorf("Frame.Append allocates %v times per frame", n)
 	}
 	if !bytes.Equal(buf, in) {
