@@ -1,17 +1,13 @@
 package loopapi_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appwire/appwire/internal/redistest"
+	"github.com/appwire/appwire/internal/testproc"
 	"github.com/appwire/appwire/internal/testserver"
 	"github.com/appwire/appwire/loopapi"
 	"github.com/appwire/appwire/loopapi/redisstore"
@@ -34,7 +31,6 @@ const (
 	envLoopNode   = "LOOPAPI_TEST_NODE"
 	envLoopRedis  = "LOOPAPI_TEST_REDIS"
 	envLoopSecret = "LOOPAPI_TEST_SECRET"
-	loopReadyLine = "LOOPAPI-NODE-LISTENING "
 )
 
 // TestLoopNodeProcess is the body of a node process, not a test.
@@ -73,72 +69,21 @@ func runLoopNode(name, redisAddr, secretHex string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	fmt.Println(loopReadyLine + ln.Addr().String())
+	testproc.Announce(ln.Addr().String())
 	return s.Serve(ctx, ln)
 }
 
+// loopNode is one Loop server process.
 type loopNode struct {
-	url  string
-	cmd  *exec.Cmd
-	done chan struct{}
-
-	mu     sync.Mutex
-	stderr bytes.Buffer
-}
-
-func (n *loopNode) Write(p []byte) (int, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.stderr.Write(p)
-}
-
-func (n *loopNode) kill() {
-	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	<-n.done
+	*testproc.Node
+	url string
 }
 
 func startLoopNode(t *testing.T, name, redisAddr, secret string) *loopNode {
 	t.Helper()
-	n := &loopNode{done: make(chan struct{})}
-	n.cmd = exec.Command(os.Args[0], "-test.run=^TestLoopNodeProcess$", "-test.count=1")
-	n.cmd.Env = append(os.Environ(), envLoopNode+"="+name, envLoopRedis+"="+redisAddr, envLoopSecret+"="+secret)
-	n.cmd.Stderr = n
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := n.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), loopReadyLine); ok {
-				ready <- a
-			}
-		}
-		_ = n.cmd.Wait()
-		close(n.done)
-	}()
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			n.mu.Lock()
-			t.Logf("node %s stderr:\n%s", name, n.stderr.String())
-			n.mu.Unlock()
-		}
-	})
-	select {
-	case a := <-ready:
-		n.url = "http://" + a
-	case <-n.done:
-		t.Fatalf("node %s exited before listening: %s", name, n.stderr.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("node %s did not start", name)
-	}
-	return n
+	n := testproc.Start(t, name, testproc.Options{Test: "TestLoopNodeProcess",
+		Env: []string{envLoopNode + "=" + name, envLoopRedis + "=" + redisAddr, envLoopSecret + "=" + secret}})
+	return &loopNode{Node: n, url: "http://" + n.Addr}
 }
 
 func twoNodes(t *testing.T) (*loopNode, *loopNode) {
@@ -200,7 +145,7 @@ func TestNodeKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.kill()
+	a.Kill()
 	if _, err := callerWS.Next(ctx); err == nil {
 		t.Fatal("the socket to the killed node still works")
 	}

@@ -37,6 +37,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appwire/appwire/internal/testproc"
 )
 
 // EnvURI names a real MongoDB to test against instead of FerretDB.
@@ -215,7 +217,7 @@ func launch(t testing.TB, bin string, port int, dir string) (string, error) {
 	}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
-	setPdeathsig(cmd)
+	testproc.SetPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appwire/appwire/internal/testproc"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -160,7 +161,7 @@ func (s *Server) launch() error {
 	cmd := exec.Command(Binary, s.args()...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	setPdeathsig(cmd)
+	testproc.SetPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", Binary, err)
 	}

@@ -48,7 +48,7 @@ func TestMultiNodeMove(t *testing.T) {
 	})
 	for v, n := range []*nodeProc{a, b} {
 		if st := put(t, http.MethodPut, endpointVia(t, ep, n), form, "version="+strconv.Itoa(v+1)); st != http.StatusAccepted {
-			t.Fatalf("PUT on %s for an offline user agent: %d, want 202", n.name, st)
+			t.Fatalf("PUT on %s for an offline user agent: %d, want 202", n.Name, st)
 		}
 	}
 	ua = dialNode(t, b)
@@ -94,7 +94,7 @@ func TestMultiNodeKill(t *testing.T) {
 		return err == nil && reflect.DeepEqual(p, []simplepush.Update{{ChannelID: unacked, Version: 12}})
 	})
 
-	b.kill()
+	b.Kill()
 	if r, _ := cl.store.Route(ctx5(t), uaid); r.Node != "b" {
 		t.Fatalf("route after the kill: %v (want B's stale route)", r)
 	}

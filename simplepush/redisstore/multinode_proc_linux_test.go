@@ -1,27 +1,24 @@
 package redisstore_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
-	"github.com/appwire/appwire/simplepush"
-	"github.com/appwire/appwire/simplepush/redisstore"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/appwire/appwire/simplepush"
+	"github.com/appwire/appwire/simplepush/redisstore"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appwire/appwire/internal/redistest"
+	"github.com/appwire/appwire/internal/testproc"
 	"github.com/appwire/appwire/internal/wsconn"
 )
 
@@ -36,7 +33,6 @@ const (
 	envRedis    = "SIMPLEPUSH_TEST_REDIS"
 	envPrefix   = "SIMPLEPUSH_TEST_PREFIX"
 	envTokenKey = "SIMPLEPUSH_TEST_TOKEN_KEY"
-	readyLine   = "SIMPLEPUSH-NODE-LISTENING "
 	nodeStart   = 15 * time.Second // bound on a node's start
 )
 
@@ -80,7 +76,7 @@ func runNode(name, redisAddr, prefix, tokenKey string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	fmt.Println(readyLine + ln.Addr().String())
+	testproc.Announce(ln.Addr().String())
 	return s.Serve(ctx, ln)
 }
 
@@ -107,75 +103,15 @@ func newCluster(t *testing.T) *redisCluster {
 }
 
 // nodeProc is one running node process.
-type nodeProc struct {
-	name string
-	addr string // 127.0.0.1:PORT
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
+type nodeProc struct{ *testproc.Node }
 
-	mu     sync.Mutex
-	stderr bytes.Buffer
-}
-
-func (n *nodeProc) ws() string { return "ws://" + n.addr + "/" }
-
-// Write collects the node's stderr.
-func (n *nodeProc) Write(p []byte) (int, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.stderr.Write(p)
-}
+func (n *nodeProc) ws() string { return "ws://" + n.Addr + "/" }
 
 // start runs a node process named name and waits until it listens.
 func (c *redisCluster) start(name string) *nodeProc {
-	t := c.t
-	t.Helper()
-	n := &nodeProc{name: name, done: make(chan struct{})}
-	n.cmd = exec.Command(os.Args[0], "-test.run=^TestRedisNodeProcess$", "-test.count=1")
-	n.cmd.Env = append(os.Environ(), envNode+"="+name, envRedis+"="+c.redis.Addr(),
-		envPrefix+"="+c.prefix, envTokenKey+"="+c.tokenKey)
-	n.cmd.Stderr = n
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := n.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), readyLine); ok {
-				ready <- a
-			}
-		}
-		_ = n.cmd.Wait()
-		close(n.done)
-	}()
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			n.mu.Lock()
-			t.Logf("node %s stderr:\n%s", name, n.stderr.String())
-			n.mu.Unlock()
-		}
-	})
-	select {
-	case n.addr = <-ready:
-	case <-n.done:
-		t.Fatalf("node %s exited before listening: %s", name, n.stderr.String())
-	case <-time.After(nodeStart):
-		t.Fatalf("node %s did not start within %v", name, nodeStart)
-	}
-	return n
-}
-
-// kill ends the process with SIGKILL, like a crash, and waits for it.
-func (n *nodeProc) kill() {
-	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	<-n.done
+	c.t.Helper()
+	return &nodeProc{testproc.Start(c.t, name, testproc.Options{Test: "TestRedisNodeProcess", Timeout: nodeStart,
+		Env: []string{envNode + "=" + name, envRedis + "=" + c.redis.Addr(), envPrefix + "=" + c.prefix, envTokenKey + "=" + c.tokenKey}})}
 }
 
 // dialNode opens a user-agent socket to n.
@@ -197,7 +133,7 @@ func endpointVia(t *testing.T, endpoint string, n *nodeProc) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = n.addr
+	u.Host = n.Addr
 	return u.String()
 }
 
