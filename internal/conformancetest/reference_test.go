@@ -17,15 +17,15 @@ func TestCheckReference(t *testing.T) {
 			cases[i].Title, cases[i].Requirement, cases[i].Run = "t", "r", run
 		}
 		return &conformance.Suite{Name: "simplepush", Cases: cases,
-			Profiles: []conformance.Profile{{Name: "pushgo"}, {Name: "autopush"}}}
+			Profiles: []conformance.Profile{{Name: "appwire"}, {Name: "pushgo"}, {Name: "autopush"}}}
 	}
 	must := conformance.Must
 	// docs/protocols/simplepush.md §3.5: "Checked by: simplepush/3.5/2
-	// (autopush)" and "simplepush/3.5/3 (pushgo)".
+	// (autopush, appwire)" and "simplepush/3.5/3 (pushgo)".
 	good := suite(
-		conformance.Case{ID: "simplepush/3.5/2", Level: must, Profiles: []string{"autopush"}},
+		conformance.Case{ID: "simplepush/3.5/2", Level: must, Profiles: []string{"autopush", "appwire"}},
 		conformance.Case{ID: "simplepush/3.5/3", Level: must, Profiles: []string{"pushgo"}},
-		conformance.Case{ID: "simplepush/3.5/5", Level: must, Profiles: []string{"pushgo"}},
+		conformance.Case{ID: "simplepush/3.5/5", Level: must, Profiles: []string{"pushgo", "appwire"}},
 		conformance.Case{ID: "simplepush/3.5/6", Level: must, Profiles: []string{"autopush"}},
 	)
 	rec := &recorder{TB: t}
@@ -50,7 +50,7 @@ func TestCheckReference(t *testing.T) {
 	all := strings.Join(rec.errors, "\n")
 	for _, want := range []string{
 		"simplepush/3.5/2 runs under profiles (all), but docs/protocols/simplepush.md",
-		"says the upstreams that do what it asks are: autopush",
+		"says the upstreams that do what it asks are: appwire, autopush",
 		"simplepush/3.5/3 runs under profiles autopush",
 		"simplepush/99/1: section 99 is not in docs/protocols/simplepush.md",
 		"lists simplepush/3.5/5, which suite simplepush does not have",
