@@ -303,6 +303,16 @@ func (w *wsClient) readFrame(expect string) *frame {
 	return f
 }
 
+// readNonEvent reads the next frame that is not an event: broadcasts of
+// cases running at the same time reach every socket of the binder.
+func (w *wsClient) readNonEvent(expect string) *frame {
+	for {
+		if f := w.readFrame(expect); f.Code != 5 {
+			return f
+		}
+	}
+}
+
 // wsReply is a reply frame [3|4, id, reply(, token)].
 type wsReply struct {
 	*frame

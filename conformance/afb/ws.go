@@ -189,7 +189,7 @@ func frameCases() []conformance.Case {
 			defer w.Close()
 			for _, c := range []struct{ sent, want string }{{`7`, `[3,"7",`}, {`"a\"b"`, `[3,"a\"b",`}} {
 				w.Send(`[2,` + c.sent + `,"hello/ping",null]`)
-				if m := w.readFrame("a reply " + c.want + "...]"); !bytes.HasPrefix(m.Raw, []byte(c.want)) {
+				if m := w.readNonEvent("a reply " + c.want + "...]"); !bytes.HasPrefix(m.Raw, []byte(c.want)) {
 					t.Failf("a reply starting "+c.want, "%.200s", m.Raw)
 				}
 			}
