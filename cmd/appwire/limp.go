@@ -73,6 +73,10 @@ func (f *limpConnFlags) dial(ctx context.Context, c *cli, url string, chunk int)
 	if f.origin != "" {
 		opts.Header = map[string][]string{"Origin": {f.origin}}
 	}
+	if !strings.HasPrefix(url, "ws://") && !strings.HasPrefix(url, "wss://") {
+		c.errorf("limp: %q: want a ws:// or wss:// URL, such as ws://127.0.0.1:8081/ws (appwire serve prints it)", url)
+		return nil
+	}
 	dctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	cl, err := limpwire.Dial(dctx, url, opts)

@@ -104,6 +104,13 @@ func TestLIMPCall(t *testing.T) {
 	if code != exitProblem || !strings.Contains(errs, "CORE_SESSION_INVALID_CREDS") {
 		t.Errorf("wrong password: exit %d %s", code, errs)
 	}
+	// A URL that is not a WebSocket URL: exit 3, one line that says what to give.
+	for _, bad := range []string{"not-a-url", "http://127.0.0.1:1/ws"} {
+		code, _, errs = runCLI(t, "", "limp", "call", bad, "user/read")
+		if code != exitProblem || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "want a ws:// or wss:// URL") {
+			t.Errorf("%s: exit %d %q", bad, code, errs)
+		}
+	}
 	// An unknown app is refused at verify.
 	code, _, errs = runCLI(t, "", "limp", "call", u, "heart/beat", "--app", "other")
 	if code != exitProblem || !strings.Contains(errs, "CORE_REQ_NO_VERIFY") {
