@@ -244,7 +244,7 @@ func (f *conformFlags) runAll(ctx context.Context, c *cli, runs []runOne) ([]*co
 		live.done()
 		switch {
 		case errors.Is(err, conformance.ErrUnreachable):
-			c.errorf("conform %s: cannot test %s: %v", ru.proto.name, ru.target.URL, errors.Unwrap(err))
+			c.errorf("conform %s: cannot test %s: %v", ru.proto.name, ru.target.URL, strings.TrimPrefix(err.Error(), conformance.ErrUnreachable.Error()+": "))
 			if rep != nil {
 				reports = append(reports, rep)
 			}
