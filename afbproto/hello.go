@@ -237,22 +237,13 @@ func (h *hello) eventdel(r *Request) {
 	r.Reply(nil, "")
 }
 
-func (h *hello) eventsub(r *Request) {
-	tag, ok := r.Value("tag")
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !ok {
-		r.Fail(StatusFailed, "bad arguments")
-		return
-	}
-	if ev := h.lookup(tag); ev == nil || r.Subscribe(ev) != nil {
-		r.Fail(StatusFailed, "subscription error")
-		return
-	}
-	r.Reply(nil, "")
-}
+func (h *hello) eventsub(r *Request) { h.subscription(r, r.Subscribe, "subscription error") }
 
-func (h *hello) eventunsub(r *Request) {
+func (h *hello) eventunsub(r *Request) { h.subscription(r, r.Unsubscribe, "unsubscription error") }
+
+// subscription applies op to the event named by the "tag" argument, with
+// hello3's error texts.
+func (h *hello) subscription(r *Request, op func(*Event) error, failure string) {
 	tag, ok := r.Value("tag")
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -260,8 +251,8 @@ func (h *hello) eventunsub(r *Request) {
 		r.Fail(StatusFailed, "bad arguments")
 		return
 	}
-	if ev := h.lookup(tag); ev == nil || r.Unsubscribe(ev) != nil {
-		r.Fail(StatusFailed, "unsubscription error")
+	if ev := h.lookup(tag); ev == nil || op(ev) != nil {
+		r.Fail(StatusFailed, failure)
 		return
 	}
 	r.Reply(nil, "")

@@ -671,6 +671,16 @@ func (s *Server) backend(req *request, op string, err error) {
 	s.fail(req, errBackend())
 }
 
+// noContent answers 204 when a store call succeeded, the backend error
+// otherwise.
+func (s *Server) noContent(req *request, op string, err error) {
+	if err != nil {
+		s.backend(req, op, err)
+		return
+	}
+	s.reply(req, http.StatusNoContent, nil)
+}
+
 // baseURL is the server's URL as the client addressed it.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.opts.PublicURL != "" {

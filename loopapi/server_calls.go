@@ -117,11 +117,7 @@ func (s *Server) handleRegister(req *request) {
 }
 
 func (s *Server) handleUnregister(req *request) {
-	if err := s.store.DeletePushURLs(req.ctx, req.user, req.id); err != nil {
-		s.backend(req, "delete push urls", err)
-		return
-	}
-	s.reply(req, http.StatusNoContent, nil)
+	s.noContent(req, "delete push urls", s.store.DeletePushURLs(req.ctx, req.user, req.id))
 }
 
 func (s *Server) callURL(token string) string {
@@ -218,11 +214,7 @@ func (s *Server) handleDeleteCallURL(req *request) {
 		s.fail(req, errForbidden())
 		return
 	}
-	if err := s.store.DeleteCallURL(req.ctx, req.user, u.Token); err != nil {
-		s.backend(req, "delete call url", err)
-		return
-	}
-	s.reply(req, http.StatusNoContent, nil)
+	s.noContent(req, "delete call url", s.store.DeleteCallURL(req.ctx, req.user, u.Token))
 }
 
 func (s *Server) handleCallURLInfo(req *request) {
@@ -388,19 +380,11 @@ func (s *Server) handleListCalls(req *request) {
 }
 
 func (s *Server) handleDeleteAccount(req *request) {
-	if err := s.store.DeleteAccount(req.ctx, req.user, req.id); err != nil {
-		s.backend(req, "delete account", err)
-		return
-	}
-	s.reply(req, http.StatusNoContent, nil)
+	s.noContent(req, "delete account", s.store.DeleteAccount(req.ctx, req.user, req.id))
 }
 
 func (s *Server) handleDeleteSession(req *request) {
-	if err := s.store.DeleteSession(req.ctx, req.user, req.id); err != nil {
-		s.backend(req, "delete session", err)
-		return
-	}
-	s.reply(req, http.StatusNoContent, nil)
+	s.noContent(req, "delete session", s.store.DeleteSession(req.ctx, req.user, req.id))
 }
 
 // wake PUTs version to each of user's push URLs of topic, in the
